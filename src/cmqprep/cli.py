@@ -1,0 +1,218 @@
+"""Command line: argparse subcommands; heavy imports are deferred into each command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cmqprep import __version__
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for or gave us: printed without a traceback, exit 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cmqprep",
+        description="Study for the ASQ CMQ/OE exam in the terminal. Run with no command to open "
+                    "the app at its home screen.")
+    p.add_argument("--version", action="version", version=f"cmqprep {__version__}")
+    p.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (env CMQPREP_DB; "
+                   "default: a SQLite file in the data directory)")
+    p.add_argument("--data-dir", metavar="DIR", help="where the default database and backups "
+                   "live (env CMQPREP_DATA_DIR)")
+    p.add_argument("--profile", metavar="NAME", default="default",
+                   help="whose progress to use (default: 'default', created on first run)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    study = sub.add_parser("study", help="open straight into flashcard study",
+                           description="Study due and new flashcards.")
+    study.add_argument("--area", metavar="CODE", help="only this BoK area, e.g. III")
+
+    pack = sub.add_parser("pack", help="validate, install and list question packs",
+                          description="Work with question packs.")
+    psub = pack.add_subparsers(dest="pack_command", metavar="ACTION", required=True)
+    v = psub.add_parser("validate", help="check packs and report every problem with its location")
+    v.add_argument("paths", nargs="+", metavar="PATH")
+    i = psub.add_parser("install", help="install or update a pack (one transaction)")
+    i.add_argument("path", metavar="PATH")
+    i.add_argument("--yes", "-y", action="store_true",
+                   help="do not ask before reinstalling an older version")
+    ls = psub.add_parser("list", help="list installed packs")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+
+    stats = sub.add_parser("stats", help="show due, new and seen counts per BoK area")
+    stats.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    prof = sub.add_parser("profile", help="list or create learner profiles")
+    prsub = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    prsub.add_parser("list", help="list profiles")
+    c = prsub.add_parser("create", help="create a profile")
+    c.add_argument("name", metavar="NAME")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except UserError as exc:
+        print(f"cmqprep: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("cmqprep: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "pack" and args.pack_command == "validate":
+        return cmd_pack_validate(args.paths)
+    from cmqprep.db.engine import DatabaseError
+    from cmqprep.packs.errors import PackError
+    from cmqprep.services.profiles import ProfileError
+
+    try:
+        if args.command is None or args.command == "study":
+            return cmd_tui(args)
+        if args.command == "pack":
+            return {"install": cmd_pack_install, "list": cmd_pack_list}[args.pack_command](args)
+        if args.command == "stats":
+            return cmd_stats(args)
+        if args.command == "profile":
+            return cmd_profile(args)
+    except (DatabaseError, ProfileError) as exc:
+        raise UserError(str(exc)) from None
+    except PackError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    raise AssertionError(args.command)
+
+
+def _context(args: argparse.Namespace, create_profile: bool = True):  # type: ignore[no-untyped-def]
+    from cmqprep.config import system_clock
+    from cmqprep.paths import data_dir, database_url
+    from cmqprep.services.context import open_context
+
+    directory = data_dir(args.data_dir)
+    return open_context(directory, database_url(args.db, directory), args.profile, system_clock,
+                        create_profile=create_profile)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    from cmqprep.ui.app import make_app
+
+    app = make_app(ctx, start=("study", getattr(args, "area", None)) if args.command == "study"
+                   else None)
+    if args.command == "study" and args.area:
+        from cmqprep.services.stats import areas
+
+        codes = [a[0] for a in areas(ctx.engine)]
+        if args.area not in codes:
+            raise UserError(f"unknown area {args.area!r}; areas are {', '.join(codes)}")
+    app.run()
+    return EXIT_OK
+
+
+def cmd_pack_validate(paths: list[str]) -> int:
+    from cmqprep.packs.errors import PackError
+    from cmqprep.packs.native import load_pack
+
+    failed = False
+    for path in paths:
+        try:
+            pack = load_pack(Path(path))
+        except PackError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        q = sum(1 for i in pack.items if i.kind == "question")
+        print(f"{path}: ok: {pack.manifest.id} {pack.manifest.version}, {q} questions, "
+              f"{len(pack.items) - q} term cards")
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def cmd_pack_install(args: argparse.Namespace) -> int:
+    from cmqprep.domain.scheduling import to_ms
+    from cmqprep.packs.native import load_pack
+    from cmqprep.services.packs import OlderVersionError, install_pack
+
+    pack = load_pack(Path(args.path))  # validate before touching the database
+    ctx = _context(args)
+    now_ms = to_ms(ctx.clock())
+    try:
+        summary = install_pack(ctx.engine, pack, now_ms)
+    except OlderVersionError as exc:
+        if not (args.yes or _confirm(f"{exc.key} {exc.installed} is installed; reinstall the "
+                                     f"older version {exc.offered}?")):
+            raise UserError(f"not installed: {exc}. Pass --yes to reinstall the older "
+                            f"version anyway") from None
+        summary = install_pack(ctx.engine, pack, now_ms, allow_older=True)
+    print("\n".join(summary.lines()))
+    return EXIT_OK
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def cmd_pack_list(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from cmqprep.services.packs import list_packs
+
+    ctx = _context(args)
+    packs = list_packs(ctx.engine)
+    if args.json:
+        print(json.dumps([asdict(p) for p in packs], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not packs:
+        print("No packs installed.")
+    for p in packs:
+        print(f"{p.key:<16} {p.version:<12} {p.questions:>5} questions {p.terms:>5} terms"
+              f"{f' ({p.retired} retired)' if p.retired else ''}  {p.title}")
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from cmqprep.services.stats import home_counts
+
+    ctx = _context(args, create_profile=False)
+    counts = home_counts(ctx.engine, ctx.profile_id, ctx.profile_name, ctx.settings, ctx.clock())
+    if args.json:
+        print(json.dumps(counts.to_json(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"Profile {counts.profile}: {counts.due_now} due, {counts.new_available} new available "
+          f"today, {counts.reviews_today} reviews today, {counts.reviews_total} in all")
+    print(f"{'Area':<6}{'Title':<44}{'Items':>7}{'Seen':>7}{'Due':>7}")
+    for a in counts.areas:
+        print(f"{a.code:<6}{a.title[:43]:<44}{a.items:>7}{a.seen:>7}{a.due:>7}")
+    return EXIT_OK
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from cmqprep.domain.scheduling import to_ms
+    from cmqprep.services.profiles import create_profile, list_profiles
+
+    ctx = _context(args)
+    if args.profile_command == "list":
+        for _pid, name in list_profiles(ctx.engine):
+            print(f"{'*' if name == ctx.profile_name else ' '} {name}")
+        return EXIT_OK
+    create_profile(ctx.engine, args.name, to_ms(ctx.clock()))
+    print(f"Created profile {args.name!r}. Use it with: cmqprep --profile {args.name!r}")
+    return EXIT_OK

@@ -1,0 +1,80 @@
+"""Study settings as one typed object, stored per profile in the database's settings table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime, timezone, tzinfo
+from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Settings:
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    day_start_hour: int = 4
+    desired_retention: float = 0.9
+    timezone: str = ""  # IANA name; empty means the computer's local time zone
+    exam_pass_percent: int = 70
+    exam_date: str = ""  # YYYY-MM-DD or empty
+
+    def tz(self) -> tzinfo:
+        if self.timezone:
+            try:
+                return ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return datetime.now().astimezone().tzinfo or timezone.utc
+
+    def validate(self) -> list[str]:
+        out = []
+        if not 0 <= self.new_per_day <= 9999:
+            out.append("new_per_day must be 0-9999")
+        if not 0 <= self.reviews_per_day <= 99999:
+            out.append("reviews_per_day must be 0-99999")
+        if not 0 <= self.day_start_hour <= 23:
+            out.append("day_start_hour must be 0-23")
+        if not 0.7 <= self.desired_retention <= 0.99:
+            out.append("desired_retention must be between 0.70 and 0.99")
+        if not 1 <= self.exam_pass_percent <= 100:
+            out.append("exam_pass_percent must be 1-100")
+        if self.timezone:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                out.append(f"unknown time zone {self.timezone!r}")
+        if self.exam_date:
+            try:
+                datetime.strptime(self.exam_date, "%Y-%m-%d")
+            except ValueError:
+                out.append("exam_date must look like 2027-03-15")
+        return out
+
+
+def settings_from_rows(rows: dict[str, str]) -> Settings:
+    """Build Settings from stored JSON values; unknown or ill-typed entries fall back to defaults."""
+    base = Settings()
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name in rows:
+            try:
+                value = json.loads(rows[f.name])
+            except ValueError:
+                continue
+            if isinstance(value, type(getattr(base, f.name))) and not isinstance(value, bool):
+                values[f.name] = value
+            elif isinstance(getattr(base, f.name), float) and isinstance(value, int):
+                values[f.name] = float(value)
+    s = replace(base, **values)
+    return s if not s.validate() else base
+
+
+def settings_to_rows(s: Settings) -> dict[str, str]:
+    return {k: json.dumps(v) for k, v in asdict(s).items()}

@@ -1,0 +1,156 @@
+"""SQLAlchemy 2 models. Instants are integer epoch milliseconds in UTC (SQLite keeps no tzinfo)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class PackRow(Base):
+    __tablename__ = "packs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    license: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    installed_ms: Mapped[int] = mapped_column(Integer)
+    exam_name: Mapped[str] = mapped_column(Text, default="")
+    exam_scored: Mapped[int] = mapped_column(Integer, default=0)
+    exam_unscored: Mapped[int] = mapped_column(Integer, default=0)
+    exam_minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AreaRow(Base):
+    """A BoK area of a pack's blueprint."""
+
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("pack_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[int] = mapped_column(ForeignKey("packs.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    scored: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class TopicRow(Base):
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("area_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ItemRow(Base):
+    """A question or term card. `key` is the pack-given id, stable across pack versions."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("pack_id", "key"),
+        Index("ix_items_new", "retired", "area", "position"),
+        Index("ix_items_order", "retired", "position"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[int] = mapped_column(ForeignKey("packs.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # "question" | "term"
+    area: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16), default="")
+    prompt: Mapped[str] = mapped_column(Text)  # stem or front
+    options: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of strings
+    answer: Mapped[int] = mapped_column(Integer, default=-1)  # key index for questions
+    explanation: Mapped[str] = mapped_column(Text, default="")  # explanation or back
+    reference: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(Text, default="[]")
+    checked: Mapped[str] = mapped_column(String(10), default="")
+    content_hash: Mapped[str] = mapped_column(String(20))
+    answer_hash: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer)  # order in the pack (new cards come in it)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    edited_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Reviews before this instant no longer count for scheduling: the key or options changed,
+    # so what was learned may be wrong. The reviews themselves are kept.
+    reset_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ProfileRow(Base):
+    __tablename__ = "profiles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_ms: Mapped[int] = mapped_column(Integer)
+
+
+class ScheduleRow(Base):
+    """FSRS state per profile and item; a row exists once the item has been seen or suspended."""
+
+    __tablename__ = "schedule"
+    __table_args__ = (
+        Index("ix_schedule_due", "profile_id", "suspended", "state", "due_ms"),
+        Index("ix_schedule_area_due", "profile_id", "area", "suspended", "state", "due_ms"),
+    )
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    area: Mapped[str] = mapped_column(String(16))
+    state: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    difficulty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    due_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_review_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    buried_until_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReviewRow(Base):
+    """Append-only review log: one row per answer, the source of truth for schedule state.
+
+    Items are named by (pack_key, item_key) so reviews of packs not installed here survive.
+    """
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        Index("ix_reviews_profile_time", "profile_id", "reviewed_ms"),
+        Index("ix_reviews_item", "profile_id", "pack_key", "item_key", "reviewed_ms"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    pack_key: Mapped[str] = mapped_column(String(64))
+    item_key: Mapped[str] = mapped_column(String(64))
+    reviewed_ms: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(8))  # study | quiz | exam
+    state_before: Mapped[int] = mapped_column(Integer, default=0)
+    chosen: Mapped[int | None] = mapped_column(Integer, nullable=True)  # option index picked
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class SettingRow(Base):
+    """Key/value settings; profile_id 0 holds app-wide ones. Values are JSON text."""
+
+    __tablename__ = "settings"
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,112 @@
+"""Questions and term cards, and the rules an item must satisfy to be studied."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from cmqprep.domain.blueprint import LEVELS
+
+LETTERS = "ABCD"
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    topic: str
+    level: str
+    stem: str
+    options: tuple[str, ...]
+    key: int  # index into options of the one best answer
+    explanation: str
+    reference: str = ""
+    tags: tuple[str, ...] = ()
+    checked: str = ""
+
+    kind = "question"
+
+    @property
+    def key_letter(self) -> str:
+        return LETTERS[self.key]
+
+    def content_hash(self) -> str:
+        return _hash([self.kind, self.topic, self.level, self.stem, list(self.options), self.key,
+                      self.explanation, self.reference])
+
+    def answer_hash(self) -> str:
+        """Hash of what decides right and wrong: the options and the key.
+
+        When this changes in a pack update, the learner may have learned a wrong answer, so the
+        item's schedule is reset (its history is kept).
+        """
+        return _hash([list(self.options), self.key])
+
+
+@dataclass(frozen=True)
+class TermCard:
+    id: str
+    topic: str
+    front: str
+    back: str
+    reference: str = ""
+    tags: tuple[str, ...] = ()
+    checked: str = ""
+
+    kind = "term"
+
+    def content_hash(self) -> str:
+        return _hash([self.kind, self.topic, self.front, self.back, self.reference])
+
+    def answer_hash(self) -> str:
+        return _hash([self.back])
+
+
+Item = Question | TermCard
+
+
+def _hash(value: object) -> str:
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(data).hexdigest()[:20]
+
+
+def check_question(q: Question, topics: dict[str, str]) -> list[str]:
+    """Return the reasons this question cannot be studied as is (empty when it is valid)."""
+    out: list[str] = []
+    if not ID_PATTERN.match(q.id):
+        out.append(f"id {q.id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    if q.topic not in topics:
+        out.append(f"unknown topic {q.topic!r} (not in the pack's blueprint)")
+    if q.level not in LEVELS:
+        out.append(f"unknown cognitive level {q.level!r} (use one of {', '.join(LEVELS)})")
+    if not q.stem.strip():
+        out.append("empty stem")
+    if len(q.options) != 4:
+        out.append(f"a question needs exactly 4 options, found {len(q.options)}")
+    normalized = [" ".join(o.lower().split()) for o in q.options]
+    if any(not o for o in normalized):
+        out.append("an option is empty")
+    dupes = sorted({o for o in normalized if o and normalized.count(o) > 1})
+    for d in dupes:
+        out.append(f"duplicate option {d!r}")
+    if not 0 <= q.key < max(len(q.options), 1):
+        out.append("the key is not among the options")
+    if not q.explanation.strip():
+        out.append("missing explanation")
+    return out
+
+
+def check_term(t: TermCard, topics: dict[str, str]) -> list[str]:
+    """Return the reasons this term card cannot be studied as is (empty when it is valid)."""
+    out: list[str] = []
+    if not ID_PATTERN.match(t.id):
+        out.append(f"id {t.id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    if t.topic not in topics:
+        out.append(f"unknown topic {t.topic!r} (not in the pack's blueprint)")
+    if not t.front.strip():
+        out.append("empty front")
+    if not t.back.strip():
+        out.append("empty back")
+    return out

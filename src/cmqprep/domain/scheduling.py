@@ -1,0 +1,193 @@
+"""The FSRS boundary: ratings, schedule state, day rollover and the study queue rules.
+
+The `fsrs` package computes one review step; everything around it (new-card and review limits,
+the study day, which card comes next) lives here. All instants are timezone-aware UTC datetimes
+or integer epoch milliseconds (UTC); nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta, timezone, tzinfo
+from enum import IntEnum
+from functools import lru_cache
+
+from fsrs import Card, Rating, Scheduler, State
+
+NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
+STATE_NAMES = {NEW: "new", LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
+MS_PER_DAY = 86_400_000
+
+
+class Grade(IntEnum):
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+def grade_for_answer(correct: bool, confirmed: Grade | None = None) -> Grade:
+    """Rating for a multiple-choice answer: a wrong pick is Again; a right one is what the
+    learner confirms (Good when they just press Enter)."""
+    if not correct:
+        return Grade.AGAIN
+    return confirmed or Grade.GOOD
+
+
+def to_ms(dt: datetime) -> int:
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: pass timezone-aware UTC instants")
+    return int(round(dt.timestamp() * 1000))
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+@dataclass(frozen=True)
+class SchedState:
+    """Per profile and item: the FSRS memory state plus counters. A new item is NEW with no due."""
+
+    state: int = NEW
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due_ms: int | None = None
+    last_review_ms: int | None = None
+    reps: int = 0
+    lapses: int = 0
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    desired_retention: float = 0.9
+    learning_steps_min: tuple[float, ...] = (1.0, 10.0)
+    relearning_steps_min: tuple[float, ...] = (10.0,)
+    maximum_interval_days: int = 36500
+
+
+@lru_cache(maxsize=8)
+def _scheduler(cfg: SchedulerConfig) -> Scheduler:
+    # Fuzzing stays off: replaying a review log must reproduce the schedule exactly, which is
+    # what rebuilding state and merging progress from another machine rely on.
+    return Scheduler(
+        desired_retention=cfg.desired_retention,
+        learning_steps=tuple(timedelta(minutes=m) for m in cfg.learning_steps_min),
+        relearning_steps=tuple(timedelta(minutes=m) for m in cfg.relearning_steps_min),
+        maximum_interval=cfg.maximum_interval_days,
+        enable_fuzzing=False,
+    )
+
+
+def apply_review(s: SchedState, grade: Grade, at_ms: int,
+                 cfg: SchedulerConfig = SchedulerConfig()) -> SchedState:
+    """One FSRS step: the state after reviewing with `grade` at `at_ms`."""
+    scheduler = _scheduler(cfg)
+    if s.state == NEW:
+        card = Card(card_id=1, state=State.Learning, step=0, due=from_ms(at_ms))
+    else:
+        card = Card(card_id=1, state=State(s.state), step=s.step, stability=s.stability,
+                    difficulty=s.difficulty, due=from_ms(s.due_ms or at_ms),
+                    last_review=from_ms(s.last_review_ms) if s.last_review_ms is not None else None)
+    card, _log = scheduler.review_card(card, Rating(int(grade)), review_datetime=from_ms(at_ms))
+    lapsed = s.state == REVIEW and grade == Grade.AGAIN
+    return SchedState(
+        state=int(card.state), step=card.step, stability=card.stability,
+        difficulty=card.difficulty, due_ms=max(to_ms(card.due), at_ms), last_review_ms=at_ms,
+        reps=s.reps + 1, lapses=s.lapses + (1 if lapsed else 0),
+    )
+
+
+def replay(reviews: list[tuple[int, Grade]], cfg: SchedulerConfig = SchedulerConfig()) -> SchedState:
+    """Schedule state rebuilt from an item's review log (time, grade), taken in time order."""
+    s = SchedState()
+    for at_ms, grade in sorted(reviews, key=lambda r: r[0]):
+        s = apply_review(s, grade, at_ms, cfg)
+    return s
+
+
+def retrievability(s: SchedState, now_ms: int, cfg: SchedulerConfig = SchedulerConfig()) -> float:
+    """Predicted probability of recall now, with fractional elapsed days (0 for a new item).
+
+    fsrs' own helper rounds down to whole days, which reads 1.0 for the first 24 hours.
+    """
+    if s.stability is None or s.last_review_ms is None:
+        return 0.0
+    params = _scheduler(cfg).parameters
+    decay = -params[20]
+    factor = 0.9 ** (1 / decay) - 1
+    elapsed = max(0.0, (now_ms - s.last_review_ms) / MS_PER_DAY)
+    return (1 + factor * elapsed / s.stability) ** decay
+
+
+def cap_due(s: SchedState, latest_ms: int) -> SchedState:
+    """Pull a due date back to `latest_ms` if it lies later (used for exam-date planning)."""
+    if s.due_ms is not None and s.due_ms > latest_ms:
+        return replace(s, due_ms=max(latest_ms, s.last_review_ms or latest_ms))
+    return s
+
+
+# ---- the study day -------------------------------------------------------------------------
+
+def day_start(now: datetime, tz: tzinfo, hour: int) -> datetime:
+    """UTC instant at which the study day containing `now` began (days start at `hour` local)."""
+    local = now.astimezone(tz)
+    start_date = local.date() if local.hour >= hour else local.date() - timedelta(days=1)
+    return datetime.combine(start_date, time(hour), tzinfo=tz).astimezone(timezone.utc)
+
+
+def next_day_start(now: datetime, tz: tzinfo, hour: int) -> datetime:
+    """UTC instant at which the next study day begins."""
+    start = day_start(now, tz, hour).astimezone(tz)
+    nxt = datetime.combine(start.date() + timedelta(days=1), time(hour), tzinfo=tz)
+    return nxt.astimezone(timezone.utc)
+
+
+# ---- queue rules ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Limits:
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    learn_ahead_min: int = 20
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One step of the queue: take the earliest-due card of `kind` due before `due_before_ms`
+    (for new cards: the next in pack order), if `remaining` allows."""
+
+    kind: str  # "learning" (learning or relearning), "review" or "new"
+    due_before_ms: int | None
+    remaining: int
+
+
+def queue_plan(now_ms: int, day_end_ms: int, limits: Limits, new_done_today: int,
+               reviews_done_today: int) -> list[Bucket]:
+    """The order in which the next card is sought.
+
+    1. learning and relearning cards due now (failed cards come back within the run);
+    2. review cards due before the study day ends, up to the daily review limit;
+    3. new cards up to the daily new limit;
+    4. learning cards due within the learn-ahead window, so a run does not end while a
+       failed card waits a few minutes for its step.
+    """
+    unlimited = 1 << 30
+    return [
+        Bucket("learning", now_ms, unlimited),
+        Bucket("review", day_end_ms, max(0, limits.reviews_per_day - reviews_done_today)),
+        Bucket("new", None, max(0, limits.new_per_day - new_done_today)),
+        Bucket("learning", now_ms + limits.learn_ahead_min * 60_000, unlimited),
+    ]
+
+
+def interval_days(s: SchedState) -> float:
+    """Days from the last review to the due date (0 for new cards)."""
+    if s.due_ms is None or s.last_review_ms is None:
+        return 0.0
+    return (s.due_ms - s.last_review_ms) / MS_PER_DAY
+
+
+def is_finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)

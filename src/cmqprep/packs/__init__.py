@@ -1,0 +1,1 @@
+"""Reading and writing question packs; every problem is reported with its location."""

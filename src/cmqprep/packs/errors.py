@@ -1,0 +1,69 @@
+"""Located problems in pack files and the one exception pack readers raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    message: str
+    line: int | None = None
+    item: str | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        item = f" item {self.item}:" if self.item else ""
+        tag = "warning: " if self.severity == "warning" else ""
+        return f"{where}:{item} {tag}{self.message}"
+
+
+class PackError(Exception):
+    """A pack could not be read. Carries every problem found, each with its location."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""Largest pack file read (16 MiB); larger files are refused before they are read."""
+
+MAX_ITEMS = 250_000
+"""Most items one pack may hold."""
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read a UTF-8 text file (a BOM is allowed) within the size limit, or raise PackError."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise PackError([Problem(display, f"cannot read: {exc.strerror or exc}")]) from None
+    if size > MAX_FILE_BYTES:
+        raise PackError([Problem(display, f"file is {size:,} bytes; the limit is "
+                                          f"{MAX_FILE_BYTES:,} bytes")])
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PackError([Problem(display, f"cannot read: {exc.strerror or exc}")]) from None
+    return decode_text(data, display)
+
+
+def decode_text(data: bytes, display: str) -> str:
+    """Decode UTF-8 (with or without BOM); NUL bytes and bad encodings are located errors."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PackError([Problem(display, "not valid UTF-8 text (save the file as UTF-8)",
+                                 line=line)]) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise PackError([Problem(display, "contains a NUL byte; is this a binary file?",
+                                 line=text.count("\n", 0, nul) + 1)])
+    return text.replace("\r\n", "\n").replace("\r", "\n")

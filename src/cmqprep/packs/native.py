@@ -1,0 +1,353 @@
+"""The native pack format: a `pack.toml` manifest (with the blueprint) plus TOML item files.
+
+See docs/pack-format.md. Reading collects every problem it can find before raising, so an
+author fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cmqprep.domain.blueprint import LEVELS, Area, Blueprint, Topic
+from cmqprep.domain.items import ID_PATTERN, LETTERS, Item, Question, TermCard, check_question, check_term
+from cmqprep.packs.errors import MAX_ITEMS, PackError, Problem, read_text
+
+FORMAT_VERSION = 1
+MANIFEST = "pack.toml"
+_HEADER = re.compile(r"^\s*\[\[\s*(question|term)\s*\]\]")
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+_VERSION = re.compile(r"^\d+(\.\d+){0,3}$")
+QUESTION_FIELDS = {"id", "topic", "level", "stem", "options", "key", "explanation", "reference"}
+QUESTION_OPTIONAL = {"tags", "checked"}
+TERM_FIELDS = {"id", "topic", "front", "back"}
+TERM_OPTIONAL = {"reference", "tags", "checked"}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    id: str
+    version: str
+    title: str
+    license: str
+    description: str = ""
+
+
+@dataclass
+class Pack:
+    manifest: Manifest
+    blueprint: Blueprint
+    items: list[Item] = field(default_factory=list)
+    source: str = ""
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sortable form of a dotted numeric version ('2026.11.1' -> (2026, 11, 1))."""
+    return tuple(int(p) for p in version.split("."))
+
+
+def _toml(text: str, display: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _TOML_AT.search(msg)
+        line = int(m.group(1)) if m else None
+        msg = _TOML_AT.sub(f"(column {m.group(2)})" if m else "", msg).strip()
+        raise PackError([Problem(display, f"TOML syntax error: {msg}", line=line)]) from None
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: str, message: str, line: int | None = None, item: str | None = None) -> None:
+        self.problems.append(Problem(file, message, line=line, item=item))
+
+
+def _expect(c: _Collector, file: str, table: dict[str, Any], key: str, typ: type | tuple,
+            where: str, line: int | None = None, item: str | None = None,
+            required: bool = True) -> Any:
+    if key not in table:
+        if required:
+            c.add(file, f"{where}missing field '{key}'", line, item)
+        return None
+    value = table[key]
+    if isinstance(value, bool) and typ is int or not isinstance(value, typ):
+        want = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+        c.add(file, f"{where}field '{key}' must be {_article(want)}, not {type(value).__name__}",
+              line, item)
+        return None
+    return value
+
+
+def _article(name: str) -> str:
+    names = {"str": "a string", "int": "an integer", "list": "a list", "dict": "a table"}
+    return names.get(name, name)
+
+
+def _manifest_line(text: str, key: str) -> int | None:
+    pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for n, line in enumerate(text.split("\n"), 1):
+        if pat.match(line):
+            return n
+    return None
+
+
+def parse_manifest(text: str, display: str) -> tuple[Manifest, Blueprint, list[str] | None]:
+    """Read pack.toml: the manifest, the blueprint and the optional explicit item-file list."""
+    data = _toml(text, display)
+    c = _Collector()
+    fmt = data.get("format", FORMAT_VERSION)
+    if fmt != FORMAT_VERSION:
+        c.add(display, f"pack format {fmt!r} is not supported (this cmqprep reads format "
+                       f"{FORMAT_VERSION}); upgrade cmqprep", _manifest_line(text, "format"))
+    pid = _expect(c, display, data, "id", str, "", _manifest_line(text, "id"))
+    if isinstance(pid, str) and not ID_PATTERN.match(pid):
+        c.add(display, "id must be 1-64 letters, digits, '.', '_' or '-'", _manifest_line(text, "id"))
+    version = _expect(c, display, data, "version", str, "", _manifest_line(text, "version"))
+    if isinstance(version, str) and not _VERSION.match(version):
+        c.add(display, f"version {version!r} must be numbers separated by dots, e.g. 1.2.0",
+              _manifest_line(text, "version"))
+    title = _expect(c, display, data, "title", str, "", _manifest_line(text, "title"))
+    lic = _expect(c, display, data, "license", str, "", _manifest_line(text, "license"))
+    desc = _expect(c, display, data, "description", str, "", required=False) or ""
+    items = data.get("items")
+    if items is not None and not (isinstance(items, list) and all(isinstance(i, str) for i in items)):
+        c.add(display, "field 'items' must be a list of file names", _manifest_line(text, "items"))
+        items = None
+    bp_line = _manifest_line(text, "[blueprint]") or None
+    bp = _expect(c, display, data, "blueprint", dict, "", bp_line)
+    blueprint = Blueprint("", 0, 0, 0, ())
+    if isinstance(bp, dict):
+        blueprint = _parse_blueprint(c, display, bp)
+    if c.problems:
+        raise PackError(c.problems)
+    return Manifest(pid, version, title, lic, desc), blueprint, items
+
+
+def _parse_blueprint(c: _Collector, display: str, bp: dict[str, Any]) -> Blueprint:
+    w = "blueprint: "
+    name = _expect(c, display, bp, "name", str, w) or ""
+    scored = _expect(c, display, bp, "scored", int, w) or 0
+    unscored = _expect(c, display, bp, "unscored", int, w, required=False) or 0
+    minutes = _expect(c, display, bp, "minutes", int, w) or 0
+    for key, value in (("scored", scored), ("unscored", unscored), ("minutes", minutes)):
+        if value < 0 or value > 10_000:
+            c.add(display, f"{w}{key} must be between 0 and 10000")
+    raw_areas = _expect(c, display, bp, "areas", list, w) or []
+    areas: list[Area] = []
+    seen: set[str] = set()
+    for n, ra in enumerate(raw_areas, 1):
+        aw = f"blueprint area {n}: "
+        if not isinstance(ra, dict):
+            c.add(display, f"{aw}must be a table")
+            continue
+        code = _expect(c, display, ra, "code", str, aw)
+        atitle = _expect(c, display, ra, "title", str, aw)
+        ascored = _expect(c, display, ra, "scored", int, aw)
+        topics: list[Topic] = []
+        for m, rt in enumerate(_expect(c, display, ra, "topics", list, aw) or [], 1):
+            tw = f"{aw}topic {m}: "
+            if not isinstance(rt, dict):
+                c.add(display, f"{tw}must be a table")
+                continue
+            tcode = _expect(c, display, rt, "code", str, tw)
+            ttitle = _expect(c, display, rt, "title", str, tw)
+            level = _expect(c, display, rt, "level", str, tw, required=False) or "create"
+            if level not in LEVELS:
+                c.add(display, f"{tw}unknown level {level!r} (use one of {', '.join(LEVELS)})")
+            if tcode in seen:
+                c.add(display, f"{tw}duplicate code {tcode!r}")
+            if isinstance(tcode, str) and isinstance(ttitle, str):
+                seen.add(tcode)
+                topics.append(Topic(tcode, ttitle, level))
+        if code in seen:
+            c.add(display, f"{aw}duplicate code {code!r}")
+        if not topics:
+            c.add(display, f"{aw}an area needs at least one topic")
+        if isinstance(code, str) and isinstance(atitle, str) and isinstance(ascored, int):
+            seen.add(code)
+            areas.append(Area(code, atitle, ascored, tuple(topics)))
+    if not raw_areas:
+        c.add(display, f"{w}needs at least one area")
+    if areas and sum(a.scored for a in areas) != scored:
+        c.add(display, f"{w}area counts add up to {sum(a.scored for a in areas)}, but scored "
+                       f"is {scored}")
+    return Blueprint(name, scored, unscored, minutes, tuple(areas))
+
+
+def _header_lines(text: str) -> dict[str, list[int]]:
+    lines: dict[str, list[int]] = {"question": [], "term": []}
+    for n, line in enumerate(text.split("\n"), 1):
+        m = _HEADER.match(line)
+        if m:
+            lines[m.group(1)].append(n)
+    return lines
+
+
+def parse_items(text: str, display: str, topics: dict[str, str], c: _Collector) -> list[Item]:
+    """Read one item file; problems go to the collector, valid items are returned."""
+    try:
+        data = _toml(text, display)
+    except PackError as exc:
+        c.problems.extend(exc.problems)
+        return []
+    headers = _header_lines(text)
+    for key in data:
+        if key not in ("question", "term"):
+            c.add(display, f"unknown top-level key {key!r} (expected [[question]] or [[term]])",
+                  _manifest_line(text, key))
+    out: list[Item] = []
+    for kind in ("question", "term"):
+        entries = data.get(kind, [])
+        if not isinstance(entries, list):
+            c.add(display, f"'{kind}' must be an array of tables ([[{kind}]])")
+            continue
+        for n, entry in enumerate(entries):
+            line = headers[kind][n] if n < len(headers[kind]) else None
+            if not isinstance(entry, dict):
+                c.add(display, f"{kind} {n + 1} must be a table", line)
+                continue
+            item = (_question if kind == "question" else _term)(entry, display, line, topics, c)
+            if item is not None:
+                out.append(item)
+    return out
+
+
+def _common(entry: dict[str, Any], display: str, line: int | None, c: _Collector,
+            required: set[str], optional: set[str], kind: str) -> tuple[str | None, int]:
+    raw_id = entry.get("id")
+    iid = raw_id if isinstance(raw_id, str) else None
+    before = len(c.problems)
+    for key in sorted(set(entry) - required - optional):
+        c.add(display, f"unknown field '{key}' in a {kind}", line, iid)
+    if "checked" in entry:
+        checked = entry["checked"]
+        if isinstance(checked, date):
+            pass
+        elif not (isinstance(checked, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", checked)):
+            c.add(display, "field 'checked' must be a date like \"2026-11-21\"", line, iid)
+    return iid, before
+
+
+def _str_tags(entry: dict[str, Any], display: str, line: int | None, iid: str | None,
+              c: _Collector) -> tuple[str, ...]:
+    tags = entry.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        c.add(display, "field 'tags' must be a list of strings", line, iid)
+        return ()
+    return tuple(tags)
+
+
+def _question(entry: dict[str, Any], display: str, line: int | None, topics: dict[str, str],
+              c: _Collector) -> Question | None:
+    iid, before = _common(entry, display, line, c, QUESTION_FIELDS, QUESTION_OPTIONAL, "question")
+    get = lambda k, t, req=True: _expect(c, display, entry, k, t, "", line, iid, req)  # noqa: E731
+    qid, topic, level = get("id", str), get("topic", str), get("level", str)
+    stem, options, key = get("stem", str), get("options", list), get("key", str)
+    explanation, reference = get("explanation", str), get("reference", str)
+    tags = _str_tags(entry, display, line, iid, c)
+    key_index = -1
+    if isinstance(options, list):
+        if not all(isinstance(o, str) for o in options):
+            c.add(display, "every option must be a string", line, iid)
+            options = None
+    if isinstance(key, str):
+        letters = LETTERS[: len(options)] if isinstance(options, list) else LETTERS
+        if key.strip().upper() in letters and key.strip():
+            key_index = letters.index(key.strip().upper())
+        else:
+            c.add(display, f"key {key!r} is not among the options {letters[0]}-{letters[-1]}",
+                  line, iid)
+    if len(c.problems) > before:
+        return None
+    q = Question(qid, topic, level, stem.strip(), tuple(o.strip() for o in options), key_index,
+                 explanation.strip(), reference.strip(), tags, str(entry.get("checked", "")))
+    for msg in check_question(q, topics):
+        c.add(display, msg, line, iid)
+    return None if len(c.problems) > before else q
+
+
+def _term(entry: dict[str, Any], display: str, line: int | None, topics: dict[str, str],
+          c: _Collector) -> TermCard | None:
+    iid, before = _common(entry, display, line, c, TERM_FIELDS, TERM_OPTIONAL, "term")
+    get = lambda k, t, req=True: _expect(c, display, entry, k, t, "", line, iid, req)  # noqa: E731
+    tid, topic, front, back = get("id", str), get("topic", str), get("front", str), get("back", str)
+    reference = get("reference", str, False) or ""
+    tags = _str_tags(entry, display, line, iid, c)
+    if len(c.problems) > before:
+        return None
+    t = TermCard(tid, topic, front.strip(), back.strip(), reference.strip(), tags,
+                 str(entry.get("checked", "")))
+    for msg in check_term(t, topics):
+        c.add(display, msg, line, iid)
+    return None if len(c.problems) > before else t
+
+
+def _item_files(root: Path, listed: list[str] | None, display_root: str,
+                c: _Collector) -> list[Path]:
+    if listed is None:
+        return sorted(p for p in root.glob("*.toml") if p.name != MANIFEST)
+    out = []
+    base = root.resolve()
+    for name in listed:
+        candidate = (root / name).resolve()
+        if Path(name).is_absolute() or base not in candidate.parents:
+            c.add(f"{display_root}/{MANIFEST}", f"item file {name!r} lies outside the pack "
+                                                f"directory; list files inside it")
+            continue
+        out.append(candidate)
+    return out
+
+
+def load_pack(path: str | Path) -> Pack:
+    """Read and validate a native pack (a directory holding pack.toml, or pack.toml itself)."""
+    path = Path(path)
+    root = path.parent if path.name == MANIFEST else path
+    display_root = str(root)
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise PackError([Problem(display_root, f"no {MANIFEST} here: a native pack is a "
+                                               f"directory with a {MANIFEST} manifest")])
+    mdisplay = str(manifest_path)
+    manifest, blueprint, listed = parse_manifest(read_text(manifest_path, mdisplay), mdisplay)
+    c = _Collector()
+    topics = blueprint.topic_codes()
+    items: list[Item] = []
+    first_seen: dict[str, str] = {}
+    for f in _item_files(root, listed, display_root, c):
+        display = str(f if f.is_relative_to(root) else f)
+        try:
+            text = read_text(f, display)
+        except PackError as exc:
+            c.problems.extend(exc.problems)
+            continue
+        headers = _header_lines(text)
+        counters = {"question": 0, "term": 0}
+        for item in parse_items(text, display, topics, c):
+            counters[item.kind] += 1
+            if item.id in first_seen:
+                c.add(display, f"duplicate id {item.id!r} (first used in {first_seen[item.id]})",
+                      _line_of(text, item.id, headers), item.id)
+                continue
+            first_seen[item.id] = display
+            items.append(item)
+        if len(items) > MAX_ITEMS:
+            c.add(display, f"more than {MAX_ITEMS:,} items in one pack")
+            break
+    if not items and not c.problems:
+        c.add(display_root, "the pack holds no items")
+    if c.problems:
+        raise PackError(c.problems)
+    return Pack(manifest, blueprint, items, source=display_root)
+
+
+def _line_of(text: str, item_id: str, headers: dict[str, list[int]]) -> int | None:
+    pat = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(item_id)}[\"']")
+    hits = [n for n, line in enumerate(text.split("\n"), 1) if pat.match(line)]
+    return hits[-1] if hits else None

@@ -1,0 +1,1 @@
+"""Use cases. Each call owns its session; nothing here imports Textual."""
