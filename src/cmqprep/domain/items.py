@@ -72,6 +72,29 @@ def _hash(value: object) -> str:
     return hashlib.sha256(data).hexdigest()[:20]
 
 
+_KEEP_BREAK = re.compile(r"^\s*([-*\u2022|>]|\d+[.)]\s|[A-Za-z][.)]\s)|\S\s{2,}\S|\t")
+
+
+def reflow(text: str) -> str:
+    """Join hard-wrapped lines into paragraphs, as an author's editor wrapped them.
+
+    Blank lines separate paragraphs. A line break is kept before list items and around lines
+    that look like table rows (runs of spaces or tabs), so small tables survive.
+    """
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    out = []
+    for para in paragraphs:
+        lines = [ln.rstrip() for ln in para.split("\n")]
+        merged = lines[0].strip() if lines else ""
+        for prev, line in zip(lines, lines[1:]):
+            if _KEEP_BREAK.search(line) or _KEEP_BREAK.search(prev) or prev.endswith(":"):
+                merged += "\n" + line.strip()
+            else:
+                merged += " " + line.strip()
+        out.append(merged)
+    return "\n\n".join(out)
+
+
 def check_question(q: Question, topics: dict[str, str]) -> list[str]:
     """Return the reasons this question cannot be studied as is (empty when it is valid)."""
     out: list[str] = []

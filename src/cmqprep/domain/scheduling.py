@@ -100,7 +100,9 @@ def apply_review(s: SchedState, grade: Grade, at_ms: int,
 
 
 def replay(reviews: list[tuple[int, Grade]], cfg: SchedulerConfig = SchedulerConfig()) -> SchedState:
-    """Schedule state rebuilt from an item's review log (time, grade), taken in time order."""
+    """Schedule state rebuilt from an item's review log (time, grade), taken in time order.
+
+    Reviews with the same instant keep the order given (callers sort ties by review id)."""
     s = SchedState()
     for at_ms, grade in sorted(reviews, key=lambda r: r[0]):
         s = apply_review(s, grade, at_ms, cfg)

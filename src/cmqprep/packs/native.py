@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from cmqprep.domain.blueprint import LEVELS, Area, Blueprint, Topic
-from cmqprep.domain.items import ID_PATTERN, LETTERS, Item, Question, TermCard, check_question, check_term
+from cmqprep.domain.items import (ID_PATTERN, LETTERS, Item, Question, TermCard, check_question,
+                                  check_term, reflow)
 from cmqprep.packs.errors import MAX_ITEMS, PackError, Problem, read_text
 
 FORMAT_VERSION = 1
@@ -64,6 +65,18 @@ def _toml(text: str, display: str) -> dict[str, Any]:
 class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.first_seen: dict[str, str] = {}  # every id written so far -> its file
+
+    def claim_id(self, item_id: object, file: str, line: int | None) -> bool:
+        """Record an id; report it and return False if the pack already used it."""
+        if not isinstance(item_id, str):
+            return True
+        if item_id in self.first_seen:
+            self.add(file, f"duplicate id {item_id!r} (first used in {self.first_seen[item_id]})",
+                     line, item_id)
+            return False
+        self.first_seen[item_id] = file
+        return True
 
     def add(self, file: str, message: str, line: int | None = None, item: str | None = None) -> None:
         self.problems.append(Problem(file, message, line=line, item=item))
@@ -213,6 +226,8 @@ def parse_items(text: str, display: str, topics: dict[str, str], c: _Collector) 
             if not isinstance(entry, dict):
                 c.add(display, f"{kind} {n + 1} must be a table", line)
                 continue
+            if not c.claim_id(entry.get("id"), display, line):
+                continue
             item = (_question if kind == "question" else _term)(entry, display, line, topics, c)
             if item is not None:
                 out.append(item)
@@ -266,8 +281,8 @@ def _question(entry: dict[str, Any], display: str, line: int | None, topics: dic
                   line, iid)
     if len(c.problems) > before:
         return None
-    q = Question(qid, topic, level, stem.strip(), tuple(o.strip() for o in options), key_index,
-                 explanation.strip(), reference.strip(), tags, str(entry.get("checked", "")))
+    q = Question(qid, topic, level, reflow(stem), tuple(reflow(o) for o in options), key_index,
+                 reflow(explanation), reflow(reference), tags, str(entry.get("checked", "")))
     for msg in check_question(q, topics):
         c.add(display, msg, line, iid)
     return None if len(c.problems) > before else q
@@ -282,7 +297,7 @@ def _term(entry: dict[str, Any], display: str, line: int | None, topics: dict[st
     tags = _str_tags(entry, display, line, iid, c)
     if len(c.problems) > before:
         return None
-    t = TermCard(tid, topic, front.strip(), back.strip(), reference.strip(), tags,
+    t = TermCard(tid, topic, reflow(front), reflow(back), reflow(reference), tags,
                  str(entry.get("checked", "")))
     for msg in check_term(t, topics):
         c.add(display, msg, line, iid)
@@ -319,24 +334,14 @@ def load_pack(path: str | Path) -> Pack:
     c = _Collector()
     topics = blueprint.topic_codes()
     items: list[Item] = []
-    first_seen: dict[str, str] = {}
     for f in _item_files(root, listed, display_root, c):
-        display = str(f if f.is_relative_to(root) else f)
+        display = str(f)
         try:
             text = read_text(f, display)
         except PackError as exc:
             c.problems.extend(exc.problems)
             continue
-        headers = _header_lines(text)
-        counters = {"question": 0, "term": 0}
-        for item in parse_items(text, display, topics, c):
-            counters[item.kind] += 1
-            if item.id in first_seen:
-                c.add(display, f"duplicate id {item.id!r} (first used in {first_seen[item.id]})",
-                      _line_of(text, item.id, headers), item.id)
-                continue
-            first_seen[item.id] = display
-            items.append(item)
+        items.extend(parse_items(text, display, topics, c))
         if len(items) > MAX_ITEMS:
             c.add(display, f"more than {MAX_ITEMS:,} items in one pack")
             break
@@ -346,8 +351,3 @@ def load_pack(path: str | Path) -> Pack:
         raise PackError(c.problems)
     return Pack(manifest, blueprint, items, source=display_root)
 
-
-def _line_of(text: str, item_id: str, headers: dict[str, list[int]]) -> int | None:
-    pat = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(item_id)}[\"']")
-    hits = [n for n, line in enumerate(text.split("\n"), 1) if pat.match(line)]
-    return hits[-1] if hits else None

@@ -141,6 +141,10 @@ def install_pack(engine: Engine, pack: Pack, now_ms: int, allow_older: bool = Fa
             s.execute(update(ItemRow).where(ItemRow.id.in_([r.id for r in gone]))
                       .values(retired=True))
         if reset_ids:
+            # The item becomes new again; rows kept only to remember a suspension or a flag.
+            s.execute(delete(ScheduleRow).where(
+                ScheduleRow.item_id.in_(reset_ids), ScheduleRow.suspended.is_(False),
+                ScheduleRow.flagged.is_(False)))
             s.execute(update(ScheduleRow).where(ScheduleRow.item_id.in_(reset_ids)).values(
                 state=0, step=None, stability=None, difficulty=None, due_ms=None,
                 last_review_ms=None, reps=0, lapses=0))

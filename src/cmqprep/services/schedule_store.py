@@ -51,7 +51,8 @@ def rebuild(session: Session, items: Iterable[ItemRow], cfg_for: dict[int, Sched
     for item in items:
         pack_key = pack_keys[item.pack_id]
         q = select(ReviewRow.profile_id, ReviewRow.reviewed_ms, ReviewRow.rating).where(
-            ReviewRow.pack_key == pack_key, ReviewRow.item_key == item.key)
+            ReviewRow.pack_key == pack_key, ReviewRow.item_key == item.key
+        ).order_by(ReviewRow.reviewed_ms, ReviewRow.id)
         if profile_id is not None:
             q = q.where(ReviewRow.profile_id == profile_id)
         per_profile: dict[int, list[tuple[int, Grade]]] = defaultdict(list)

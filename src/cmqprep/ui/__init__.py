@@ -1,0 +1,1 @@
+"""Textual user interface: screens call services; no screen runs SQL."""
