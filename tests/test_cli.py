@@ -131,3 +131,18 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path, capsys) -> None:
     if os.geteuid() == 0:
         pytest.skip("root can write anywhere")
     assert code == 1 and "cannot create the database" in capsys.readouterr().err
+
+
+def test_pack_show_prints_topics_and_the_area_by_level_table(tmp_path: Path, capsys) -> None:
+    assert main(["pack", "show", str(ROOT / "question_bank" / "cmqoe")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "ASQ CMQ/OE, 2019 Body of Knowledge: 165 scored + 15 unscored questions, 258 minutes"
+    assert any(line.split()[:1] == ["I.C.2"] for line in out)
+    table = out[out.index(next(line for line in out if line.startswith("Area "))):]
+    assert [row.split()[0] for row in table[1:]] == ["I", "II", "III", "IV", "V", "VI", "VII", "All"]
+    total = int(table[-1].split()[-2])
+    assert total >= 720
+    # the installed copy reports the same figures
+    assert main(["--data-dir", str(tmp_path), "pack", "show", "cmqoe"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == out[1:]
+    assert main(["--data-dir", str(tmp_path), "pack", "show", "nope"]) == 1

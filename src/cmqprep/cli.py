@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("path", metavar="PATH")
     i.add_argument("--yes", "-y", action="store_true",
                    help="do not ask before reinstalling an older version")
+    show = psub.add_parser("show", help="counts per area and topic, and coverage by cognitive "
+                                        "level, of an installed pack or a pack folder")
+    show.add_argument("pack", metavar="PACK_ID|PATH")
     ls = psub.add_parser("list", help="list installed packs")
     ls.add_argument("--json", action="store_true", help="print JSON")
 
@@ -69,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cmqprep: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; that is not an error of ours.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -82,7 +91,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command is None or args.command == "study":
             return cmd_tui(args)
         if args.command == "pack":
-            return {"install": cmd_pack_install, "list": cmd_pack_list}[args.pack_command](args)
+            return {"install": cmd_pack_install, "list": cmd_pack_list,
+                    "show": cmd_pack_show}[args.pack_command](args)
         if args.command == "stats":
             return cmd_stats(args)
         if args.command == "profile":
@@ -185,6 +195,35 @@ def cmd_pack_list(args: argparse.Namespace) -> int:
     for p in packs:
         print(f"{p.key:<16} {p.version:<12} {p.questions:>5} questions {p.terms:>5} terms"
               f"{f' ({p.retired} retired)' if p.retired else ''}  {p.title}")
+    return EXIT_OK
+
+
+def cmd_pack_show(args: argparse.Namespace) -> int:
+    from cmqprep.domain.coverage import ItemFacts, coverage_lines
+
+    path = Path(args.pack)
+    if path.exists():
+        from cmqprep.packs.native import load_pack
+
+        pack = load_pack(path)
+        topics = pack.blueprint.topic_codes()
+        facts = [ItemFacts(topics[i.topic], i.topic, i.kind, getattr(i, "level", ""))
+                 for i in pack.items]
+        head = f"{pack.manifest.id} {pack.manifest.version}: {pack.manifest.title} (from {path})"
+        blueprint = pack.blueprint
+    else:
+        from cmqprep.services.packs import pack_coverage
+
+        found = pack_coverage(_context(args).engine, args.pack)
+        if found is None:
+            raise UserError(f"no installed pack {args.pack!r} and no such folder; see "
+                            f"'cmqprep pack list'")
+        row, blueprint, facts = found
+        head = f"{row.key} {row.version}: {row.title}"
+    print(head)
+    print(f"{blueprint.name}: {blueprint.scored} scored + {blueprint.unscored} unscored questions, "
+          f"{blueprint.minutes} minutes")
+    print("\n".join(coverage_lines(blueprint, facts)))
     return EXIT_OK
 
 

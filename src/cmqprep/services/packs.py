@@ -10,6 +10,8 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 
 from cmqprep.db.engine import read_session, write_session
 from cmqprep.db.models import AreaRow, ItemRow, PackRow, ReviewRow, ScheduleRow, TopicRow
+from cmqprep.domain.blueprint import Area, Blueprint, Topic
+from cmqprep.domain.coverage import ItemFacts
 from cmqprep.domain.items import Item, Question
 from cmqprep.packs.native import Pack, version_key
 from cmqprep.services.schedule_store import rebuild
@@ -190,3 +192,22 @@ def list_packs(engine: Engine) -> list[PackInfo]:
 def installed_version(engine: Engine, key: str) -> str | None:
     with read_session(engine) as s:
         return s.scalar(select(PackRow.version).where(PackRow.key == key))
+
+
+def pack_coverage(engine: Engine, key: str) -> tuple[PackRow, Blueprint, list[ItemFacts]] | None:
+    """An installed pack's blueprint and the facts of its live items (for `pack show`)."""
+    with read_session(engine) as s:
+        row = s.scalar(select(PackRow).where(PackRow.key == key))
+        if row is None:
+            return None
+        areas = []
+        for a in s.scalars(select(AreaRow).where(AreaRow.pack_id == row.id).order_by(AreaRow.position)):
+            topics = tuple(Topic(t.code, t.title, t.level) for t in s.scalars(
+                select(TopicRow).where(TopicRow.area_id == a.id).order_by(TopicRow.position)))
+            areas.append(Area(a.code, a.title, a.scored, topics))
+        bp = Blueprint(row.exam_name, row.exam_scored, row.exam_unscored, row.exam_minutes,
+                       tuple(areas))
+        facts = [ItemFacts(*r) for r in s.execute(
+            select(ItemRow.area, ItemRow.topic, ItemRow.kind, ItemRow.level).where(
+                ItemRow.pack_id == row.id, ItemRow.retired.is_(False)))]
+        return row, bp, facts
