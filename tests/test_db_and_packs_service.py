@@ -156,3 +156,22 @@ def test_reviews_of_uninstalled_items_apply_once_the_pack_arrives(ctx, tmp_path:
         row = s.scalar(select(ScheduleRow).join(ItemRow, ItemRow.id == ScheduleRow.item_id)
                        .where(ItemRow.key == "l1"))
     assert row is not None and row.reps == 1 and row.state != NEW
+
+
+def test_existing_database_is_backed_up_before_a_migration(ctx, monkeypatch) -> None:
+    """Pretend a newer schema shipped: opening the old file first copies it to backups/."""
+    import sqlite3
+
+    import cmqprep.db.engine as engine_module
+    from cmqprep.db.engine import migrate
+
+    study_all(ctx, 2)
+    monkeypatch.setattr(engine_module, "HEAD", "9999")
+    backups = ctx.data_dir / "backups"
+    made = migrate(ctx.engine, backups, ctx.clock())
+    assert made is not None and made.parent == backups
+    assert made.name.startswith("cmqprep-20260302T150000Z-before-migration-0001")
+    con = sqlite3.connect(made)
+    assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 2
+    con.close()
+    assert made.stat().st_mode & 0o077 == 0

@@ -8,9 +8,23 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmqprep.domain.scheduling import (LEARNING, NEW, RELEARNING, REVIEW, Grade, Limits, SchedState,
-                                       apply_review, day_start, from_ms, next_day_start,
-                                       queue_plan, replay, retrievability, to_ms)
+from cmqprep.domain.scheduling import (
+    LEARNING,
+    NEW,
+    RELEARNING,
+    REVIEW,
+    Grade,
+    Limits,
+    SchedState,
+    apply_review,
+    day_start,
+    from_ms,
+    next_day_start,
+    queue_plan,
+    replay,
+    retrievability,
+    to_ms,
+)
 
 T0 = to_ms(datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc))
 HOUR = 3_600_000

@@ -14,8 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from cmqprep.domain.blueprint import LEVELS, Area, Blueprint, Topic
-from cmqprep.domain.items import (ID_PATTERN, LETTERS, Item, Question, TermCard, check_question,
-                                  check_term, reflow)
+from cmqprep.domain.items import (
+    ID_PATTERN,
+    LETTERS,
+    Item,
+    Question,
+    TermCard,
+    check_question,
+    check_term,
+    reflow,
+)
 from cmqprep.packs.errors import MAX_ITEMS, PackError, Problem, read_text
 
 FORMAT_VERSION = 1

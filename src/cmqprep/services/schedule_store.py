@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from cmqprep.domain.scheduling import NEW, Grade, SchedState, SchedulerConfig, replay
 from cmqprep.db.models import ItemRow, PackRow, ReviewRow, ScheduleRow
+from cmqprep.domain.scheduling import NEW, Grade, SchedState, SchedulerConfig, replay
 
 
 def state_of(row: ScheduleRow | None) -> SchedState:

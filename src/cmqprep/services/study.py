@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
@@ -17,9 +17,20 @@ from sqlalchemy.orm import Session
 from cmqprep.config import Clock, Settings
 from cmqprep.db.engine import read_session, write_session
 from cmqprep.db.models import ItemRow, PackRow, ReviewRow, ScheduleRow
-from cmqprep.domain.scheduling import (LEARNING, NEW, RELEARNING, REVIEW, Grade, Limits,
-                                       SchedState, apply_review, day_start, next_day_start,
-                                       queue_plan, to_ms)
+from cmqprep.domain.scheduling import (
+    LEARNING,
+    NEW,
+    RELEARNING,
+    REVIEW,
+    Grade,
+    Limits,
+    SchedState,
+    apply_review,
+    day_start,
+    next_day_start,
+    queue_plan,
+    to_ms,
+)
 from cmqprep.services.schedule_store import state_of, write_state_for
 from cmqprep.services.settings_cache import scheduler_config
 
