@@ -146,3 +146,28 @@ def test_pack_show_prints_topics_and_the_area_by_level_table(tmp_path: Path, cap
     assert main(["--data-dir", str(tmp_path), "pack", "show", "cmqoe"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == out[1:]
     assert main(["--data-dir", str(tmp_path), "pack", "show", "nope"]) == 1
+
+
+def test_settings_are_shown_changed_and_validated(tmp_path: Path, capsys) -> None:
+    d = ["--data-dir", str(tmp_path)]
+    assert main([*d, "settings"]) == 0
+    assert "new_per_day        20" in capsys.readouterr().out
+    assert main([*d, "settings", "set", "new_per_day", "35"]) == 0
+    assert main([*d, "settings", "set", "day_start_hour", "25"]) == 1
+    assert "day_start_hour must be 0-23" in capsys.readouterr().err
+    assert main([*d, "settings", "set", "colour", "red"]) == 1
+    assert main([*d, "stats", "--json"]) == 0
+    capsys.readouterr()
+    assert main([*d, "settings", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "new_per_day        35" in out and "day_start_hour     4" in out
+    assert main([*d, "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["new_available"] == 35
+
+
+def test_only_the_default_profile_is_created_implicitly(tmp_path: Path, capsys) -> None:
+    d = ["--data-dir", str(tmp_path)]
+    assert main([*d, "--profile", "sam", "pack", "list"]) == 1
+    assert "no profile named 'sam'" in capsys.readouterr().err
+    assert main([*d, "--profile", "sam", "profile", "create", "sam"]) == 0
+    assert main([*d, "--profile", "sam", "stats"]) == 0

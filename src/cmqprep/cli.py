@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="show due, new and seen counts per BoK area")
     stats.add_argument("--json", action="store_true", help="print JSON for scripts")
 
+    st = sub.add_parser("settings", help="show or change study settings (limits, day start, ...)",
+                        description="Study settings of the current profile.")
+    stsub = st.add_subparsers(dest="settings_command", metavar="ACTION")
+    stsub.add_parser("show", help="print the settings (the default action)")
+    sset = stsub.add_parser("set", help="change one setting, e.g. 'settings set new_per_day 30'")
+    sset.add_argument("key", metavar="KEY")
+    sset.add_argument("value", metavar="VALUE")
+
     prof = sub.add_parser("profile", help="list or create learner profiles")
     prsub = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
     prsub.add_parser("list", help="list profiles")
@@ -97,6 +105,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_stats(args)
         if args.command == "profile":
             return cmd_profile(args)
+        if args.command == "settings":
+            return cmd_settings(args)
     except (DatabaseError, ProfileError) as exc:
         raise UserError(str(exc)) from None
     except PackError as exc:
@@ -106,7 +116,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _context(args: argparse.Namespace, create_profile: bool = True):  # type: ignore[no-untyped-def]
+def _context(args: argparse.Namespace, create_profile: bool = False):  # type: ignore[no-untyped-def]
     from cmqprep.config import system_clock
     from cmqprep.paths import data_dir, database_url
     from cmqprep.services.context import open_context
@@ -230,7 +240,7 @@ def cmd_pack_show(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from cmqprep.services.stats import home_counts
 
-    ctx = _context(args, create_profile=False)
+    ctx = _context(args)
     counts = home_counts(ctx.engine, ctx.profile_id, ctx.profile_name, ctx.settings, ctx.clock())
     if args.json:
         print(json.dumps(counts.to_json(), indent=2, ensure_ascii=False))
@@ -243,11 +253,41 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_profile(args: argparse.Namespace) -> int:
-    from cmqprep.domain.scheduling import to_ms
-    from cmqprep.services.profiles import create_profile, list_profiles
+def cmd_settings(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from cmqprep.services.profiles import save_settings
 
     ctx = _context(args)
+    if args.settings_command == "set":
+        fields = {f.name: f for f in dataclasses.fields(ctx.settings)}
+        if args.key not in fields:
+            raise UserError(f"unknown setting {args.key!r}; settings are {', '.join(fields)}")
+        current = getattr(ctx.settings, args.key)
+        try:
+            value = type(current)(args.value)
+        except ValueError:
+            raise UserError(f"{args.key} needs a {type(current).__name__} value, "
+                            f"not {args.value!r}") from None
+        updated = dataclasses.replace(ctx.settings, **{args.key: value})
+        problems = updated.validate()
+        if problems:
+            raise UserError("; ".join(problems))
+        save_settings(ctx.engine, ctx.profile_id, updated)
+        ctx.settings = updated
+    for key, value in dataclasses.asdict(ctx.settings).items():
+        print(f"{key:<18} {value}")
+    return EXIT_OK
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from cmqprep.domain.scheduling import to_ms
+    from cmqprep.services.profiles import DEFAULT_PROFILE, create_profile, list_profiles
+
+    current = args.profile
+    args.profile = DEFAULT_PROFILE  # managing profiles does not need the chosen one to exist
+    ctx = _context(args)
+    ctx.profile_name = current
     if args.profile_command == "list":
         for _pid, name in list_profiles(ctx.engine):
             print(f"{'*' if name == ctx.profile_name else ' '} {name}")
