@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from cmqprep.db.engine import read_session
 from cmqprep.db.models import ReviewRow, ScheduleRow
-from cmqprep.domain.scheduling import LEARNING, NEW, REVIEW, Grade
+from cmqprep.domain.scheduling import LEARNING, REVIEW, Grade
 from cmqprep.services.stats import home_counts
 from cmqprep.services.study import StudySession
 from tests.conftest import with_settings
@@ -57,9 +57,7 @@ def test_failed_card_comes_back_in_the_same_run(ctx) -> None:
     # nothing else is available (one new card a day), so the learning card is shown again early
     again = sess.next_card()
     assert again is not None and again.item_id == card.item_id
-    sess.answer_choice(again, again.answer, 900) if again.kind == "question" else sess.rate(again, Grade.GOOD, 900)
-    ctx.clock.advance(minutes=30)
-    assert sess.next_card() is not None or True  # may graduate later; the return is what matters
+    assert again.state == LEARNING
 
 
 def test_reviews_first_then_new_and_the_daily_new_limit(ctx) -> None:
@@ -144,4 +142,3 @@ def test_home_counts_per_area(ctx) -> None:
     assert by[card.area].seen == 1 and by[card.area].due == 1  # learning step due later today
     assert counts.reviews_total == 1 and counts.reviews_today == 1
     assert sum(a.new for a in counts.areas) == 4
-    assert NEW == 0
