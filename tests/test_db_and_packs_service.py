@@ -175,3 +175,17 @@ def test_existing_database_is_backed_up_before_a_migration(ctx, monkeypatch) -> 
     assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 2
     con.close()
     assert made.stat().st_mode & 0o077 == 0
+
+
+def test_new_cards_interleave_areas_topics_and_term_cards() -> None:
+    """A new learner meets every area, many topics and term cards within the first day's cards."""
+    from cmqprep.services.packs import _positions
+
+    bank = load_pack(Path(__file__).resolve().parents[1] / "question_bank" / "cmqoe")
+    order = sorted(bank.items, key=lambda i: _positions(bank)[i.id])
+    first = order[:20]
+    topic_area = bank.blueprint.topic_codes()
+    assert len({topic_area[i.topic] for i in first}) == 7
+    assert len({i.topic for i in first}) >= 15
+    assert any(i.kind == "term" for i in order[:25])
+    assert sorted(_positions(bank).values()) == list(range(len(bank.items)))

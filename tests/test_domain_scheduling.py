@@ -59,7 +59,7 @@ def test_next_day_start_follows_daylight_saving_change() -> None:
 
 def test_queue_plan_orders_learning_then_reviews_then_new_then_learn_ahead() -> None:
     plan = queue_plan(T0, T0 + 5 * HOUR, Limits(new_per_day=20, reviews_per_day=200), 5, 190)
-    assert [b.kind for b in plan] == ["learning", "review", "new", "learning"]
+    assert [b.kind for b in plan] == ["learning", "review", "new", "missed"]
     assert plan[0].due_before_ms == T0
     assert plan[1].due_before_ms == T0 + 5 * HOUR and plan[1].remaining == 10
     assert plan[2].remaining == 15

@@ -245,11 +245,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(counts.to_json(), indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(f"Profile {counts.profile}: {counts.due_now} due, {counts.new_available} new available "
-          f"today, {counts.reviews_today} reviews today, {counts.reviews_total} in all")
-    print(f"{'Area':<6}{'Title':<44}{'Items':>7}{'Seen':>7}{'Due':>7}")
+    print(f"Profile {counts.profile}: {counts.due_now} due today, {counts.new_available} new "
+          f"available today; reviews: {counts.reviews_today} today, {counts.reviews_total} in all")
+    print(f"{'Area':<6}{'Title':<44}{'Items':>7}{'Seen':>7}{'Due':>7}{'New':>7}")
     for a in counts.areas:
-        print(f"{a.code:<6}{a.title[:43]:<44}{a.items:>7}{a.seen:>7}{a.due:>7}")
+        print(f"{a.code:<6}{a.title[:43]:<44}{a.items:>7}{a.seen:>7}{a.due:>7}{a.new:>7}")
     return EXIT_OK
 
 

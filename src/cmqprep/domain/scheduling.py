@@ -160,7 +160,7 @@ class Bucket:
     """One step of the queue: take the earliest-due card of `kind` due before `due_before_ms`
     (for new cards: the next in pack order), if `remaining` allows."""
 
-    kind: str  # "learning" (learning or relearning), "review" or "new"
+    kind: str  # "learning" (learning or relearning), "review", "new", or "missed" (step 0)
     due_before_ms: int | None
     remaining: int
 
@@ -172,15 +172,16 @@ def queue_plan(now_ms: int, day_end_ms: int, limits: Limits, new_done_today: int
     1. learning and relearning cards due now (failed cards come back within the run);
     2. review cards due before the study day ends, up to the daily review limit;
     3. new cards up to the daily new limit;
-    4. learning cards due within the learn-ahead window, so a run does not end while a
-       failed card waits a few minutes for its step.
+    4. missed cards (first learning step) due within the learn-ahead window, so a run does not
+       end while a failed card waits a few minutes for its step. Cards on a later step are not
+       pulled forward: showing a card again seconds after a Good answer teaches nothing.
     """
     unlimited = 1 << 30
     return [
         Bucket("learning", now_ms, unlimited),
         Bucket("review", day_end_ms, max(0, limits.reviews_per_day - reviews_done_today)),
         Bucket("new", None, max(0, limits.new_per_day - new_done_today)),
-        Bucket("learning", now_ms + limits.learn_ahead_min * 60_000, unlimited),
+        Bucket("missed", now_ms + limits.learn_ahead_min * 60_000, unlimited),
     ]
 
 

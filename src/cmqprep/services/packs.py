@@ -58,18 +58,29 @@ def _row_values(item: Item) -> dict:
                 explanation=item.back)
 
 
+def _spread(groups: list[list[Item]]) -> list[Item]:
+    """Merge ordered groups so each is spread evenly through the result (in proportion)."""
+    ranked = [((i + 0.5) / len(g), gi, i, item) for gi, g in enumerate(groups)
+              for i, item in enumerate(g)]
+    return [item for *_, item in sorted(ranked, key=lambda r: r[:3])]
+
+
 def _positions(pack: Pack) -> dict[str, int]:
-    """Order new cards so areas interleave in proportion instead of one area after another."""
-    topics = pack.blueprint.topic_codes()
-    by_area: dict[str, list[Item]] = defaultdict(list)
+    """The order new cards come in: areas, topics and term cards interleave in proportion,
+    so a learner meets every area, every topic and both kinds of card from the first day."""
+    by_topic: dict[str, list[Item]] = defaultdict(list)
     for item in pack.items:
-        by_area[topics[item.topic]].append(item)
-    ranked = []
-    for order, (_area, items) in enumerate(by_area.items()):
-        for i, item in enumerate(items):
-            ranked.append(((i + 0.5) / len(items), order, item.id))
-    ranked.sort()
-    return {iid: n for n, (_, _, iid) in enumerate(ranked)}
+        by_topic[item.topic].append(item)
+    per_area = []
+    for area in pack.blueprint.areas:
+        topics = []
+        for topic in area.topics:
+            items = by_topic.get(topic.code, [])
+            kinds = [[i for i in items if i.kind == "question"], [i for i in items if i.kind == "term"]]
+            topics.append(_spread([k for k in kinds if k]))
+        per_area.append(_spread([t for t in topics if t]))
+    ordered = _spread([a for a in per_area if a])
+    return {item.id: n for n, item in enumerate(ordered)}
 
 
 def install_pack(engine: Engine, pack: Pack, now_ms: int, allow_older: bool = False) -> InstallSummary:

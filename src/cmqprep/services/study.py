@@ -144,11 +144,13 @@ class StudySession:
             if self.area:
                 q = q.where(ItemRow.area == self.area)
             return list(s.scalars(q.order_by(ItemRow.position).limit(2)))
-        states = (LEARNING, RELEARNING) if kind == "learning" else (REVIEW,)
+        states = (REVIEW,) if kind == "review" else (LEARNING, RELEARNING)
         q = (select(ScheduleRow.item_id)
              .join(ItemRow, and_(ItemRow.id == ScheduleRow.item_id, ItemRow.retired.is_(False)))
              .where(ScheduleRow.profile_id == self.profile_id, ScheduleRow.suspended.is_(False),
                     ScheduleRow.state.in_(states), ScheduleRow.due_ms <= due_before))
+        if kind == "missed":
+            q = q.where(ScheduleRow.step == 0)
         if self.area:
             q = q.where(ScheduleRow.area == self.area)
         return list(s.scalars(q.order_by(ScheduleRow.due_ms).limit(2)))

@@ -11,6 +11,7 @@ from cmqprep.services.context import AppContext
 class CmqApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cmqprep"
+    ENABLE_COMMAND_PALETTE = False  # every action has a key; the footer needs the room
     SUB_TITLE = "CMQ/OE study"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 

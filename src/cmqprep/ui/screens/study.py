@@ -30,7 +30,7 @@ PHASE_ACTIONS = {
 
 class StudyScreen(Screen[None]):
     BINDINGS = [
-        Binding("a", "choose(0)", "A", show=False),
+        Binding("a", "choose(0)", "Answer", key_display="a-d"),
         Binding("b", "choose(1)", "B", show=False),
         Binding("c", "choose(2)", "C", show=False),
         Binding("d", "choose(3)", "D", show=False),
@@ -39,7 +39,7 @@ class StudyScreen(Screen[None]):
         Binding("2", "grade(2)", "Hard"),
         Binding("3", "grade(3)", "Good"),
         Binding("4", "grade(4)", "Easy"),
-        Binding("enter", "next", "Next (Good)"),
+        Binding("enter", "next", "Next"),
         Binding("u", "undo", "Undo"),
         Binding("s", "suspend", "Suspend"),
         Binding("escape", "end", "End"),
@@ -134,7 +134,9 @@ class StudyScreen(Screen[None]):
             prompt.update(literal(card.prompt))
             line.update(literal("Recall the answer, then press space to check it."))
             self._set_phase("front")
-        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        scroller = self.query_one("#card", VerticalScroll)
+        scroller.scroll_home(animate=False)
+        scroller.focus()  # up/down and page keys scroll a long explanation
         self._status()
 
     def _elapsed_ms(self) -> int:
