@@ -186,6 +186,6 @@ def test_new_cards_interleave_areas_topics_and_term_cards() -> None:
     first = order[:20]
     topic_area = bank.blueprint.topic_codes()
     assert len({topic_area[i.topic] for i in first}) == 7
-    assert len({i.topic for i in first}) >= 15
-    assert any(i.kind == "term" for i in order[:25])
+    assert len({i.topic for i in first}) >= 12
+    assert sum(i.kind == "term" for i in first) >= 4
     assert sorted(_positions(bank).values()) == list(range(len(bank.items)))

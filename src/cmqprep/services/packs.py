@@ -73,12 +73,11 @@ def _positions(pack: Pack) -> dict[str, int]:
         by_topic[item.topic].append(item)
     per_area = []
     for area in pack.blueprint.areas:
-        topics = []
-        for topic in area.topics:
-            items = by_topic.get(topic.code, [])
-            kinds = [[i for i in items if i.kind == "question"], [i for i in items if i.kind == "term"]]
-            topics.append(_spread([k for k in kinds if k]))
-        per_area.append(_spread([t for t in topics if t]))
+        kinds = []
+        for kind in ("question", "term"):
+            topics = [[i for i in by_topic.get(t.code, []) if i.kind == kind] for t in area.topics]
+            kinds.append(_spread([t for t in topics if t]))
+        per_area.append(_spread([k for k in kinds if k]))
     ordered = _spread([a for a in per_area if a])
     return {item.id: n for n, item in enumerate(ordered)}
 
