@@ -171,3 +171,15 @@ def test_only_the_default_profile_is_created_implicitly(tmp_path: Path, capsys) 
     assert "no profile named 'sam'" in capsys.readouterr().err
     assert main([*d, "--profile", "sam", "profile", "create", "sam"]) == 0
     assert main([*d, "--profile", "sam", "stats"]) == 0
+
+
+def test_study_an_unknown_area_is_refused_before_the_app_opens(tmp_path: Path, capsys) -> None:
+    assert main(["--data-dir", str(tmp_path), "study", "--area", "IX"]) == 1
+    assert "unknown area 'IX'; areas are I, II, III, IV, V, VI, VII" in capsys.readouterr().err
+
+
+def test_one_bad_stored_setting_keeps_the_others() -> None:
+    from cmqprep.config import Settings, settings_from_rows
+
+    s = settings_from_rows({"new_per_day": "35", "day_start_hour": "99", "timezone": '"UTC"'})
+    assert s == Settings(new_per_day=35, timezone="UTC")

@@ -69,7 +69,6 @@ def test_failed_install_changes_nothing(ctx, tmp_path: Path, monkeypatch) -> Non
 
     # fail after the items were inserted, inside the same transaction
     monkeypatch.setattr(packs_service, "rebuild", boom)
-    monkeypatch.setattr(packs_service, "scheduler_configs", boom)
     # a pending review of n1 makes install call rebuild -> boom
     from cmqprep.db.engine import write_session
 

@@ -40,13 +40,29 @@ def test_answer_is_in_the_log_before_the_next_card_is_asked_for(ctx) -> None:
 
 
 def test_options_are_shuffled_and_the_chosen_original_index_is_stored(ctx) -> None:
+    import json
+
+    from cmqprep.db.models import ItemRow
+
+    sess = session(ctx)
+    card = sess.next_card()
+    while card.kind != "question":
+        sess.rate(card, Grade.GOOD, 1)
+        card = sess.next_card()
+    with read_session(ctx.engine) as s:
+        item = s.get(ItemRow, card.item_id)
+        pack_options, pack_key = json.loads(item.options), item.answer
     orders = set()
     for _ in range(12):
-        card = session(ctx).next_card()
-        orders.add(card.order)
-        assert sorted(card.order) == [0, 1, 2, 3]
-        assert card.options[card.answer] == card.options[card.order.index(card.order[card.answer])]
+        shown = session(ctx).next_card()  # same item: nothing was answered meanwhile
+        assert shown.item_id == card.item_id and sorted(shown.order) == [0, 1, 2, 3]
+        assert shown.options == tuple(pack_options[i] for i in shown.order)
+        assert shown.options[shown.answer] == pack_options[pack_key]
+        orders.add(shown.order)
     assert len(orders) > 1
+    wrong = (card.answer + 1) % 4
+    sess.answer_choice(card, wrong, 10)
+    assert log(ctx)[-1][3] == card.order[wrong]  # stored as the pack's option index
 
 
 def test_failed_card_comes_back_in_the_same_run(ctx) -> None:
@@ -108,6 +124,16 @@ def test_regrade_changes_the_grade_of_the_answer_just_given(ctx) -> None:
     assert log(ctx)[-1][1] == int(Grade.EASY)
     with read_session(ctx.engine) as s:
         assert s.scalar(select(func.count()).select_from(ReviewRow)) == len(sess.history)
+
+
+def test_a_wrong_answer_cannot_be_regraded_as_right(ctx) -> None:
+    import pytest
+
+    sess = session(ctx)
+    card, _ = answer(sess, right=False)
+    with pytest.raises(ValueError):
+        sess.regrade(Grade.GOOD)
+    assert log(ctx)[-1][1] == int(Grade.AGAIN)
 
 
 def test_suspended_cards_are_not_studied(ctx) -> None:

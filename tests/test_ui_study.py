@@ -120,3 +120,25 @@ async def test_pack_text_is_shown_literally(tmp_path: Path, clock) -> None:
         await pilot.click("#prompt")  # a click on the text must not trigger app.quit
         assert app.is_running
     ctx.engine.dispose()
+
+
+async def test_term_card_reveal_and_rate_by_keys(tmp_path: Path, clock) -> None:
+    from tests.conftest import term
+
+    pack = write_pack(tmp_path / "terms", term("t1") + "\n" + term("t2", "I.A"))
+    data = tmp_path / "data"
+    ctx = open_context(data, default_url(data), "default", clock, random.Random(1), bank_dir=pack)
+    app = make_app(ctx, start=("study", None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        first = screen.card
+        assert first.kind == "term" and plain(app, "#explanation") == ""
+        await pilot.press("a", "3")  # answer keys do nothing before the back is shown
+        assert logged(ctx) == [] and screen.phase == "front"
+        await pilot.press("space")
+        assert plain(app, "#explanation") == first.explanation and screen.phase == "back"
+        await pilot.press("4")
+        second = screen.card
+        await pilot.press("space", "enter")  # Enter rates Good
+    assert sorted(logged(ctx)) == sorted([(first.item_key, 4), (second.item_key, 3)])
+    ctx.engine.dispose()

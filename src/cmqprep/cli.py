@@ -128,17 +128,15 @@ def _context(args: argparse.Namespace, create_profile: bool = False):  # type: i
 
 def cmd_tui(args: argparse.Namespace) -> int:
     ctx = _context(args)
-    from cmqprep.ui.app import make_app
-
-    app = make_app(ctx, start=("study", getattr(args, "area", None)) if args.command == "study"
-                   else None)
     if args.command == "study" and args.area:
         from cmqprep.services.stats import areas
 
         codes = [a[0] for a in areas(ctx.engine)]
         if args.area not in codes:
             raise UserError(f"unknown area {args.area!r}; areas are {', '.join(codes)}")
-    app.run()
+    from cmqprep.ui.app import make_app
+
+    make_app(ctx, start=("study", args.area) if args.command == "study" else None).run()
     return EXIT_OK
 
 

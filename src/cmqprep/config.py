@@ -72,8 +72,12 @@ def settings_from_rows(rows: dict[str, str]) -> Settings:
                 values[f.name] = value
             elif isinstance(getattr(base, f.name), float) and isinstance(value, int):
                 values[f.name] = float(value)
-    s = replace(base, **values)
-    return s if not s.validate() else base
+    s = base
+    for key, value in values.items():
+        candidate = replace(s, **{key: value})
+        if not candidate.validate():
+            s = candidate
+    return s
 
 
 def settings_to_rows(s: Settings) -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 HEAD = "0001"
@@ -83,9 +83,7 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except OperationalError:
-            return None
-        except Exception:  # other backends raise their own "no such table"
+        except DBAPIError:  # no such table yet, in any backend's words
             return None
 
 

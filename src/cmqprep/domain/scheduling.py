@@ -7,8 +7,7 @@ or integer epoch milliseconds (UTC); nothing here reads the clock.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from enum import IntEnum
 from functools import lru_cache
@@ -123,13 +122,6 @@ def retrievability(s: SchedState, now_ms: int, cfg: SchedulerConfig = SchedulerC
     return (1 + factor * elapsed / s.stability) ** decay
 
 
-def cap_due(s: SchedState, latest_ms: int) -> SchedState:
-    """Pull a due date back to `latest_ms` if it lies later (used for exam-date planning)."""
-    if s.due_ms is not None and s.due_ms > latest_ms:
-        return replace(s, due_ms=max(latest_ms, s.last_review_ms or latest_ms))
-    return s
-
-
 # ---- the study day -------------------------------------------------------------------------
 
 def day_start(now: datetime, tz: tzinfo, hour: int) -> datetime:
@@ -184,13 +176,3 @@ def queue_plan(now_ms: int, day_end_ms: int, limits: Limits, new_done_today: int
         Bucket("missed", now_ms + limits.learn_ahead_min * 60_000, unlimited),
     ]
 
-
-def interval_days(s: SchedState) -> float:
-    """Days from the last review to the due date (0 for new cards)."""
-    if s.due_ms is None or s.last_review_ms is None:
-        return 0.0
-    return (s.due_ms - s.last_review_ms) / MS_PER_DAY
-
-
-def is_finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)

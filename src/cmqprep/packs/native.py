@@ -119,6 +119,11 @@ def _manifest_line(text: str, key: str) -> int | None:
     return None
 
 
+def _table_line(text: str, name: str) -> int | None:
+    pat = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]")
+    return next((n for n, line in enumerate(text.split("\n"), 1) if pat.match(line)), None)
+
+
 def parse_manifest(text: str, display: str) -> tuple[Manifest, Blueprint, list[str] | None]:
     """Read pack.toml: the manifest, the blueprint and the optional explicit item-file list."""
     data = _toml(text, display)
@@ -141,7 +146,7 @@ def parse_manifest(text: str, display: str) -> tuple[Manifest, Blueprint, list[s
     if items is not None and not (isinstance(items, list) and all(isinstance(i, str) for i in items)):
         c.add(display, "field 'items' must be a list of file names", _manifest_line(text, "items"))
         items = None
-    bp_line = _manifest_line(text, "[blueprint]") or None
+    bp_line = _table_line(text, "blueprint") or _manifest_line(text, "blueprint")
     bp = _expect(c, display, data, "blueprint", dict, "", bp_line)
     blueprint = Blueprint("", 0, 0, 0, ())
     if isinstance(bp, dict):

@@ -27,6 +27,7 @@ from cmqprep.domain.scheduling import (
     SchedState,
     apply_review,
     day_start,
+    grade_for_answer,
     next_day_start,
     queue_plan,
     to_ms,
@@ -166,8 +167,8 @@ class StudySession:
     def answer_choice(self, card: CardView, position: int, duration_ms: int) -> Recorded:
         """Record a multiple-choice answer at once (Again if wrong, Good if right)."""
         correct = position == card.answer
-        grade = Grade.GOOD if correct else Grade.AGAIN
-        return self._record(card, grade, duration_ms, card.order[position], correct)
+        return self._record(card, grade_for_answer(correct), duration_ms, card.order[position],
+                            correct)
 
     def rate(self, card: CardView, grade: Grade, duration_ms: int) -> Recorded:
         """Record a term card's self-rating."""
@@ -176,11 +177,12 @@ class StudySession:
     def regrade(self, grade: Grade) -> Recorded:
         """Change the grade of the answer just given (a right answer confirmed as Hard/Easy)."""
         last = self.history[-1]
-        if last.correct is False and grade != Grade.AGAIN:
+        if grade_for_answer(last.correct is not False, grade) != grade:
             raise ValueError("a wrong answer stays rated Again")
         if grade == last.grade:
             return last
-        after = apply_review(last.before, grade, self._review_time(last),
+        assert last.after.last_review_ms is not None
+        after = apply_review(last.before, grade, last.after.last_review_ms,
                              scheduler_config(self.settings))
         with write_session(self.engine) as s:
             review = s.get(ReviewRow, last.review_id)
@@ -192,10 +194,6 @@ class StudySession:
                            last.row_existed)
         self.history[-1] = updated
         return updated
-
-    def _review_time(self, rec: Recorded) -> int:
-        assert rec.after.last_review_ms is not None
-        return rec.after.last_review_ms
 
     def _record(self, card: CardView, grade: Grade, duration_ms: int, chosen: int | None,
                 correct: bool | None) -> Recorded:
