@@ -22,6 +22,15 @@ def log(ctx) -> list[tuple[str, int, str, int | None]]:
                 s.scalars(select(ReviewRow).order_by(ReviewRow.reviewed_ms, ReviewRow.id))]
 
 
+def first_question(sess: StudySession):
+    """The next question, rating any term cards before it Good."""
+    card = sess.next_card()
+    while card.kind != "question":
+        sess.rate(card, Grade.GOOD, 1)
+        card = sess.next_card()
+    return card
+
+
 def answer(sess: StudySession, right: bool = True):
     card = sess.next_card()
     if card.kind == "question":
@@ -45,10 +54,7 @@ def test_options_are_shuffled_and_the_chosen_original_index_is_stored(ctx) -> No
     from cmqprep.db.models import ItemRow
 
     sess = session(ctx)
-    card = sess.next_card()
-    while card.kind != "question":
-        sess.rate(card, Grade.GOOD, 1)
-        card = sess.next_card()
+    card = first_question(sess)
     with read_session(ctx.engine) as s:
         item = s.get(ItemRow, card.item_id)
         pack_options, pack_key = json.loads(item.options), item.answer
@@ -114,10 +120,7 @@ def test_undo_removes_the_review_and_restores_the_schedule(ctx) -> None:
 
 def test_regrade_changes_the_grade_of_the_answer_just_given(ctx) -> None:
     sess = session(ctx)
-    card = sess.next_card()
-    while card.kind != "question":
-        sess.rate(card, Grade.GOOD, 1)
-        card = sess.next_card()
+    card = first_question(sess)
     rec = sess.answer_choice(card, card.answer, 1)
     easy = sess.regrade(Grade.EASY)
     assert easy.after.due_ms > rec.after.due_ms
