@@ -169,7 +169,7 @@ def test_existing_database_is_backed_up_before_a_migration(ctx, monkeypatch) -> 
     backups = ctx.data_dir / "backups"
     made = migrate(ctx.engine, backups, ctx.clock())
     assert made is not None and made.parent == backups
-    assert made.name.startswith("cmqprep-20260302T150000Z-before-migration-0001")
+    assert made.name.startswith(f"cmqprep-20260302T150000Z-before-migration-{HEAD}")
     con = sqlite3.connect(made)
     assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 2
     con.close()

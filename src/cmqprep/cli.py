@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from cmqprep import __version__
+from cmqprep.commands.common import EXIT_INVALID, EXIT_OK, UserError
+from cmqprep.commands.common import context as _context
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for or gave us: printed without a traceback, exit 1."""
+# Command groups that live in their own module under cmqprep.commands. Each module has
+# add_parser(sub), which registers its parser(s) and sets `handler` via set_defaults. Keep the
+# modules light at import time: argparse only, everything heavy inside the handlers.
+GROUPS = ("pack",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,20 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Study due and new flashcards.")
     study.add_argument("--area", metavar="CODE", help="only this BoK area, e.g. III")
 
-    pack = sub.add_parser("pack", help="validate, install and list question packs",
-                          description="Work with question packs.")
-    psub = pack.add_subparsers(dest="pack_command", metavar="ACTION", required=True)
-    v = psub.add_parser("validate", help="check packs and report every problem with its location")
-    v.add_argument("paths", nargs="+", metavar="PATH")
-    i = psub.add_parser("install", help="install or update a pack (one transaction)")
-    i.add_argument("path", metavar="PATH")
-    i.add_argument("--yes", "-y", action="store_true",
-                   help="do not ask before reinstalling an older version")
-    show = psub.add_parser("show", help="counts per area and topic, and coverage by cognitive "
-                                        "level, of an installed pack or a pack folder")
-    show.add_argument("pack", metavar="PACK_ID|PATH")
-    ls = psub.add_parser("list", help="list installed packs")
-    ls.add_argument("--json", action="store_true", help="print JSON")
+    for name in GROUPS:
+        importlib.import_module(f"cmqprep.commands.{name}").add_parser(sub)
 
     stats = sub.add_parser("stats", help="show due, new and seen counts per BoK area")
     stats.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -90,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "pack" and args.pack_command == "validate":
-        return cmd_pack_validate(args.paths)
+        return args.handler(args)  # needs no database
     from cmqprep.db.engine import DatabaseError
     from cmqprep.packs.errors import PackError
     from cmqprep.services.profiles import ProfileError
@@ -98,9 +87,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command is None or args.command == "study":
             return cmd_tui(args)
-        if args.command == "pack":
-            return {"install": cmd_pack_install, "list": cmd_pack_list,
-                    "show": cmd_pack_show}[args.pack_command](args)
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return handler(args)
         if args.command == "stats":
             return cmd_stats(args)
         if args.command == "profile":
@@ -116,16 +105,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _context(args: argparse.Namespace, create_profile: bool = False):  # type: ignore[no-untyped-def]
-    from cmqprep.config import system_clock
-    from cmqprep.paths import data_dir, database_url
-    from cmqprep.services.context import open_context
-
-    directory = data_dir(args.data_dir)
-    return open_context(directory, database_url(args.db, directory), args.profile, system_clock,
-                        create_profile=create_profile)
-
-
 def cmd_tui(args: argparse.Namespace) -> int:
     ctx = _context(args)
     if args.command == "study" and args.area:
@@ -137,101 +116,6 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from cmqprep.ui.app import make_app
 
     make_app(ctx, start=("study", args.area) if args.command == "study" else None).run()
-    return EXIT_OK
-
-
-def cmd_pack_validate(paths: list[str]) -> int:
-    from cmqprep.packs.errors import PackError
-    from cmqprep.packs.native import load_pack
-
-    failed = False
-    for path in paths:
-        try:
-            pack = load_pack(Path(path))
-        except PackError as exc:
-            failed = True
-            for problem in exc.problems:
-                print(problem, file=sys.stderr)
-            continue
-        q = sum(1 for i in pack.items if i.kind == "question")
-        print(f"{path}: ok: {pack.manifest.id} {pack.manifest.version}, {q} questions, "
-              f"{len(pack.items) - q} term cards")
-    return EXIT_INVALID if failed else EXIT_OK
-
-
-def cmd_pack_install(args: argparse.Namespace) -> int:
-    from cmqprep.domain.scheduling import to_ms
-    from cmqprep.packs.native import load_pack
-    from cmqprep.services.packs import OlderVersionError, install_pack
-
-    pack = load_pack(Path(args.path))  # validate before touching the database
-    ctx = _context(args)
-    now_ms = to_ms(ctx.clock())
-    try:
-        summary = install_pack(ctx.engine, pack, now_ms)
-    except OlderVersionError as exc:
-        if not (args.yes or _confirm(f"{exc.key} {exc.installed} is installed; reinstall the "
-                                     f"older version {exc.offered}?")):
-            raise UserError(f"not installed: {exc}. Pass --yes to reinstall the older "
-                            f"version anyway") from None
-        summary = install_pack(ctx.engine, pack, now_ms, allow_older=True)
-    print("\n".join(summary.lines()))
-    return EXIT_OK
-
-
-def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    try:
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
-
-
-def cmd_pack_list(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from cmqprep.services.packs import list_packs
-
-    ctx = _context(args)
-    packs = list_packs(ctx.engine)
-    if args.json:
-        print(json.dumps([asdict(p) for p in packs], indent=2, ensure_ascii=False))
-        return EXIT_OK
-    if not packs:
-        print("No packs installed.")
-    for p in packs:
-        print(f"{p.key:<16} {p.version:<12} {p.questions:>5} questions {p.terms:>5} terms"
-              f"{f' ({p.retired} retired)' if p.retired else ''}  {p.title}")
-    return EXIT_OK
-
-
-def cmd_pack_show(args: argparse.Namespace) -> int:
-    from cmqprep.domain.coverage import ItemFacts, coverage_lines
-
-    path = Path(args.pack)
-    if path.exists():
-        from cmqprep.packs.native import load_pack
-
-        pack = load_pack(path)
-        topics = pack.blueprint.topic_codes()
-        facts = [ItemFacts(topics[i.topic], i.topic, i.kind, getattr(i, "level", ""))
-                 for i in pack.items]
-        head = f"{pack.manifest.id} {pack.manifest.version}: {pack.manifest.title} (from {path})"
-        blueprint = pack.blueprint
-    else:
-        from cmqprep.services.packs import pack_coverage
-
-        found = pack_coverage(_context(args).engine, args.pack)
-        if found is None:
-            raise UserError(f"no installed pack {args.pack!r} and no such folder; see "
-                            f"'cmqprep pack list'")
-        row, blueprint, facts = found
-        head = f"{row.key} {row.version}: {row.title}"
-    print(head)
-    print(f"{blueprint.name}: {blueprint.scored} scored + {blueprint.unscored} unscored questions, "
-          f"{blueprint.minutes} minutes")
-    print("\n".join(coverage_lines(blueprint, facts)))
     return EXIT_OK
 
 

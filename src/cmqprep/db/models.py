@@ -163,3 +163,64 @@ class SettingRow(Base):
     profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class AttemptRow(Base):
+    """A quiz or mock exam attempt; its questions are stored one row each as they are answered.
+
+    Time: `spent_ms` is the time used up to `resumed_ms` (the start of the current sitting).
+    With `clock_runs` the time keeps counting while the learner is away (as in a test centre),
+    so the time used is simply now - started_ms.
+    """
+
+    __tablename__ = "attempts"
+    __table_args__ = (Index("ix_attempts_profile_started", "profile_id", "started_ms"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # quiz | exam
+    mode: Mapped[str] = mapped_column(String(8))  # study (feedback each answer) | exam (at end)
+    title: Mapped[str] = mapped_column(Text, default="")
+    areas: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of area codes drawn from
+    started_ms: Mapped[int] = mapped_column(Integer)
+    limit_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: untimed
+    clock_runs: Mapped[bool] = mapped_column(Boolean, default=True)  # counts while away
+    spent_ms: Mapped[int] = mapped_column(Integer, default=0)
+    resumed_ms: Mapped[int] = mapped_column(Integer)
+    current: Mapped[int] = mapped_column(Integer, default=0)  # position shown last
+    submitted_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    auto_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    retake_of: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    correct: Mapped[int | None] = mapped_column(Integer, nullable=True)  # scored, at submit
+    scored: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class AttemptQuestionRow(Base):
+    """One question of an attempt, in the order shown; the answer is kept as the pack's option
+    index, so reshuffling for display never changes what was chosen."""
+
+    __tablename__ = "attempt_questions"
+    __table_args__ = (Index("ix_attempt_questions_item", "item_id"),)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    area: Mapped[str] = mapped_column(String(16))
+    scored: Mapped[bool] = mapped_column(Boolean, default=True)
+    option_order: Mapped[str] = mapped_column(Text)  # JSON: display position -> option index
+    chosen: Mapped[int | None] = mapped_column(Integer, nullable=True)  # option index
+    answered_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    marked: Mapped[bool] = mapped_column(Boolean, default=False)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    review_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # log row written
+
+
+class GroupMemberRow(Base):
+    """A study-group member's latest progress export (summary part only, as JSON)."""
+
+    __tablename__ = "group_members"
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    exported_ms: Mapped[int] = mapped_column(Integer)
+    added_ms: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)  # JSON
