@@ -145,11 +145,14 @@ def cmd_settings(args: argparse.Namespace) -> int:
         fields = {f.name: f for f in dataclasses.fields(ctx.settings)}
         if args.key not in fields:
             raise UserError(f"unknown setting {args.key!r}; settings are {', '.join(fields)}")
+        from cmqprep.config import parse_setting
+
         current = getattr(ctx.settings, args.key)
         try:
-            value = type(current)(args.value)
+            value = parse_setting(current, args.value)
         except ValueError:
-            raise UserError(f"{args.key} needs a {type(current).__name__} value, "
+            kind = "yes/no" if isinstance(current, bool) else f"a {type(current).__name__}"
+            raise UserError(f"{args.key} needs {kind} value, "
                             f"not {args.value!r}") from None
         updated = dataclasses.replace(ctx.settings, **{args.key: value})
         problems = updated.validate()

@@ -24,6 +24,7 @@ class Settings:
     timezone: str = ""  # IANA name; empty means the computer's local time zone
     exam_pass_percent: int = 70
     exam_date: str = ""  # YYYY-MM-DD or empty
+    pause_exam_clock: bool = False  # True: a mock exam's clock stops while you are away
 
     def tz(self) -> tzinfo:
         if self.timezone:
@@ -68,7 +69,11 @@ def settings_from_rows(rows: dict[str, str]) -> Settings:
                 value = json.loads(rows[f.name])
             except ValueError:
                 continue
-            if isinstance(value, type(getattr(base, f.name))) and not isinstance(value, bool):
+            default = getattr(base, f.name)
+            if isinstance(default, bool) or isinstance(value, bool):
+                if isinstance(default, bool) and isinstance(value, bool):
+                    values[f.name] = value
+            elif isinstance(value, type(default)):
                 values[f.name] = value
             elif isinstance(getattr(base, f.name), float) and isinstance(value, int):
                 values[f.name] = float(value)
@@ -78,6 +83,17 @@ def settings_from_rows(rows: dict[str, str]) -> Settings:
         if not candidate.validate():
             s = candidate
     return s
+
+
+def parse_setting(current: object, text: str) -> object:
+    """A setting's value typed from command-line text; raises ValueError if it does not fit."""
+    if isinstance(current, bool):
+        words = {"true": True, "yes": True, "on": True, "1": True,
+                 "false": False, "no": False, "off": False, "0": False}
+        if text.strip().lower() not in words:
+            raise ValueError(text)
+        return words[text.strip().lower()]
+    return type(current)(text)
 
 
 def settings_to_rows(s: Settings) -> dict[str, str]:
