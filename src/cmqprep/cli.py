@@ -15,7 +15,7 @@ from cmqprep.commands.common import context as _context
 # Command groups that live in their own module under cmqprep.commands. Each module has
 # add_parser(sub), which registers its parser(s) and sets `handler` via set_defaults. Keep the
 # modules light at import time: argparse only, everything heavy inside the handlers.
-GROUPS = ("pack",)
+GROUPS = ("pack", "quiz")
 
 
 def build_parser() -> argparse.ArgumentParser:
