@@ -139,3 +139,27 @@ def with_settings(ctx: AppContext, **changes: object) -> AppContext:
 @pytest.fixture
 def utc_settings() -> Settings:
     return Settings(timezone="UTC")
+
+
+@pytest.fixture
+def cli(ctx: AppContext, mini_pack: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run `cmqprep ARGS...` in-process on ctx's database, with ctx's clock and the mini pack as
+    the bundled bank; returns the exit code."""
+    import cmqprep.config
+    import cmqprep.paths
+    from cmqprep.cli import main
+
+    monkeypatch.setattr(cmqprep.config, "system_clock", ctx.clock)
+    monkeypatch.setattr(cmqprep.paths, "bundled_bank", lambda: mini_pack)
+
+    def run(*args: str) -> int:
+        return main(["--data-dir", str(ctx.data_dir), *args])
+
+    return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Markers of the reliability tests (tests/test_crash_safety.py, tests/test_concurrency.py):
+    # `pytest -m kill` or `-m concurrency` selects them; they also run by default.
+    config.addinivalue_line("markers", "kill: SIGKILLs real cmqprep processes (seconds)")
+    config.addinivalue_line("markers", "concurrency: two real processes on one database")
