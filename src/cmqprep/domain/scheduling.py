@@ -7,12 +7,14 @@ or integer epoch milliseconds (UTC); nothing here reads the clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from enum import IntEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from fsrs import Card, Rating, Scheduler, State
+if TYPE_CHECKING:  # fsrs is imported on first use: the launch path (home screen) never needs it
+    from fsrs import Scheduler
 
 NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
 STATE_NAMES = {NEW: "new", LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
@@ -64,12 +66,37 @@ class SchedulerConfig:
     learning_steps_min: tuple[float, ...] = (1.0, 10.0)
     relearning_steps_min: tuple[float, ...] = (10.0,)
     maximum_interval_days: int = 36500
+    # Start of the study day before the exam (see exam_cap_ms): items not yet well learned are
+    # never scheduled past it, so they get one more review before the exam. None: no exam date.
+    exam_cap_ms: int | None = None
+
+
+WELL_LEARNED_STABILITY_DAYS = 21.0
+"""Well learned (also "mastered" in the statistics): in review with a stability of three weeks
+or more, so predicted recall stays at 90% or above for three weeks after a review."""
+
+
+def well_learned(state: int, stability: float | None) -> bool:
+    return state == REVIEW and stability is not None and stability >= WELL_LEARNED_STABILITY_DAYS
+
+
+def exam_cap_ms(exam: date, tz: tzinfo, day_start_hour: int) -> int:
+    """The instant the study day before the exam day begins (in UTC epoch ms)."""
+    eve = datetime.combine(exam - timedelta(days=1), time(day_start_hour), tzinfo=tz)
+    return to_ms(eve.astimezone(timezone.utc))
+
+
+def _scheduler(cfg: SchedulerConfig) -> Scheduler:
+    # The exam cap is applied around fsrs, so it must not multiply the cached schedulers.
+    return _fsrs_scheduler(cfg if cfg.exam_cap_ms is None else replace(cfg, exam_cap_ms=None))
 
 
 @lru_cache(maxsize=8)
-def _scheduler(cfg: SchedulerConfig) -> Scheduler:
+def _fsrs_scheduler(cfg: SchedulerConfig) -> Scheduler:
     # Fuzzing stays off: replaying a review log must reproduce the schedule exactly, which is
     # what rebuilding state and merging progress from another machine rely on.
+    from fsrs import Scheduler
+
     return Scheduler(
         desired_retention=cfg.desired_retention,
         learning_steps=tuple(timedelta(minutes=m) for m in cfg.learning_steps_min),
@@ -81,19 +108,31 @@ def _scheduler(cfg: SchedulerConfig) -> Scheduler:
 
 def apply_review(s: SchedState, grade: Grade, at_ms: int,
                  cfg: SchedulerConfig = SchedulerConfig()) -> SchedState:
-    """One FSRS step: the state after reviewing with `grade` at `at_ms`."""
+    """One FSRS step: the state after reviewing with `grade` at `at_ms`.
+
+    With `cfg.exam_cap_ms` set, the due date of an item not yet well learned is capped there."""
+    import fsrs  # cheap after the first call: a sys.modules lookup
+
     scheduler = _scheduler(cfg)
     if s.state == NEW:
-        card = Card(card_id=1, state=State.Learning, step=0, due=from_ms(at_ms))
+        card = fsrs.Card(card_id=1, state=fsrs.State.Learning, step=0, due=from_ms(at_ms))
     else:
-        card = Card(card_id=1, state=State(s.state), step=s.step, stability=s.stability,
-                    difficulty=s.difficulty, due=from_ms(s.due_ms or at_ms),
-                    last_review=from_ms(s.last_review_ms) if s.last_review_ms is not None else None)
-    card, _log = scheduler.review_card(card, Rating(int(grade)), review_datetime=from_ms(at_ms))
+        card = fsrs.Card(card_id=1, state=fsrs.State(s.state), step=s.step, stability=s.stability,
+                         difficulty=s.difficulty, due=from_ms(s.due_ms or at_ms),
+                         last_review=(from_ms(s.last_review_ms)
+                                      if s.last_review_ms is not None else None))
+    card, _log = scheduler.review_card(card, fsrs.Rating(int(grade)), review_datetime=from_ms(at_ms))
     lapsed = s.state == REVIEW and grade == Grade.AGAIN
+    due_ms = max(to_ms(card.due), at_ms)
+    cap = cfg.exam_cap_ms
+    # Before the exam, an interval that would jump past it is cut to the eve of the exam unless
+    # the item is well learned. From the eve on there is nothing left to cut to.
+    if cap is not None and at_ms < cap < due_ms and not well_learned(int(card.state),
+                                                                    card.stability):
+        due_ms = cap
     return SchedState(
         state=int(card.state), step=card.step, stability=card.stability,
-        difficulty=card.difficulty, due_ms=max(to_ms(card.due), at_ms), last_review_ms=at_ms,
+        difficulty=card.difficulty, due_ms=due_ms, last_review_ms=at_ms,
         reps=s.reps + 1, lapses=s.lapses + (1 if lapsed else 0),
     )
 
