@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-HEAD = "0002"
+HEAD = "0003"
 """The newest migration; a test checks it matches the Alembic scripts."""
 
 DB_FILENAME = "cmqprep.sqlite"
@@ -64,19 +63,72 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# SQLite failures a user can act on, by a fragment of SQLite's message -> what to tell them.
+_FRIENDLY = (
+    ("database or disk is full", "the disk is full, so nothing from this action was saved. "
+                                 "Free some disk space and try again"),
+    ("readonly database", "the database is read-only here, so nothing from this action was "
+                          "saved. Check the permissions of the data directory"),
+    ("database is locked", "another cmqprep kept the database busy for too long; nothing from "
+                           "this action was saved. Try again"),
+    ("disk i/o error", "the disk reported an error while saving; nothing from this action was "
+                       "saved. Run 'cmqprep doctor'"),
+    ("malformed", "the database file is damaged. Run 'cmqprep doctor', then restore a backup "
+                  "('cmqprep backup list')"),
+    ("not a database", "the database file is damaged or is not a cmqprep database. Run "
+                       "'cmqprep doctor', then restore a backup ('cmqprep backup list')"),
+)
+
+
+def friendly(exc: BaseException) -> DatabaseError | None:
+    """A DatabaseError with advice for storage failures (full disk, read-only, damage); takes
+    SQLAlchemy's wrapped errors and the driver's own (from raw cursors) alike."""
+    text_ = str(getattr(exc, "orig", None) or exc).lower()
+    for fragment, advice in _FRIENDLY:
+        if fragment in text_:
+            return DatabaseError(advice)
+    return None
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        mapped = friendly(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+@contextlib.contextmanager
+def translated_errors(engine: Engine) -> Iterator[None]:
+    """For code on raw DBAPI cursors: storage failures become DatabaseError with advice."""
+    raw_error = getattr(engine.dialect.loaded_dbapi, "Error", DBAPIError)
+    try:
+        yield
+    except (DBAPIError, raw_error) as exc:
+        mapped = friendly(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
 @contextlib.contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One transaction that writes: committed on success, rolled back on any exception."""
-    with Session(engine.execution_options(write=True), expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with _translated():
+        with Session(engine.execution_options(write=True), expire_on_commit=False) as session:
+            with session.begin():
+                yield session
 
 
 @contextlib.contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
+    with _translated():
+        with Session(engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -89,19 +141,14 @@ def current_revision(engine: Engine) -> str | None:
 
 def backup_sqlite(src: Path, backups: Path, label: str, now: datetime) -> Path:
     """Copy a live SQLite database consistently (sqlite3 backup API) into `backups`."""
-    backups.mkdir(parents=True, exist_ok=True)
-    dest = backups / f"cmqprep-{now.strftime('%Y%m%dT%H%M%SZ')}-{label}.sqlite"
-    source = sqlite3.connect(str(src))
+    # The backup policy (names, rotation, restore) lives in services/backups; imported here
+    # lazily because opening the database is where automatic backups must happen.
+    from cmqprep.services.backups import BackupError, make_backup
+
     try:
-        target = sqlite3.connect(str(dest))
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    finally:
-        source.close()
-    os.chmod(dest, 0o600)
-    return dest
+        return make_backup(src, backups, label, now)
+    except BackupError as exc:
+        raise DatabaseError(str(exc)) from None
 
 
 def migrate(engine: Engine, backups: Path | None, now: datetime) -> Path | None:
@@ -118,7 +165,9 @@ def migrate(engine: Engine, backups: Path | None, now: datetime) -> Path | None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
+    # BEGIN IMMEDIATE: two processes opening an old (or new) database at once queue up here;
+    # the second then finds the schema at HEAD and Alembic does nothing.
+    with engine.execution_options(write=True).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return backup
@@ -129,7 +178,7 @@ def open_database(url: str, data_dir: Path, now: datetime) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():
                 fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
@@ -139,10 +188,18 @@ def open_database(url: str, data_dir: Path, now: datetime) -> Engine:
         if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
             raise DatabaseError(f"the database {path} or its folder is read-only; cmqprep needs "
                                 f"to write there (choose another place with --data-dir)")
+        from cmqprep.services.backups import daily_backup
+
+        daily_backup(path, data_dir / "backups", now)  # at most once a UTC day; never fatal
     engine = make_engine(url)
     try:
         migrate(engine, data_dir / "backups", now)
-    except OperationalError as exc:
+    except DBAPIError as exc:
         engine.dispose()
-        raise DatabaseError(f"cannot open the database {url}: {exc.orig}") from None
+        mapped = friendly(exc)
+        raise DatabaseError(f"cannot open the database {url}: "
+                            f"{mapped or exc.orig}") from None
+    except DatabaseError:
+        engine.dispose()
+        raise
     return engine

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclass(frozen=True)
@@ -36,19 +39,39 @@ MAX_ITEMS = 250_000
 """Most items one pack may hold."""
 
 
+def open_regular(path: Path, display: str) -> BinaryIO:
+    """Open a regular file for reading after checking its size, or raise PackError.
+
+    The checks run on the opened file itself (fstat), so a file swapped after a check is still
+    caught; O_NONBLOCK keeps a FIFO or device planted under a pack's name from blocking the
+    open, and anything but a regular file is refused before a byte is read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise PackError([Problem(display, f"cannot read: {exc.strerror or exc}")]) from None
+    info = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = "not a regular file (a folder, device or pipe); give a pack file"
+    elif info.st_size > MAX_FILE_BYTES:
+        problem = f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"
+    if problem:
+        os.close(fd)
+        raise PackError([Problem(display, problem)])
+    return os.fdopen(fd, "rb")
+
+
 def read_text(path: Path, display: str) -> str:
     """Read a UTF-8 text file (a BOM is allowed) within the size limit, or raise PackError."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise PackError([Problem(display, f"cannot read: {exc.strerror or exc}")]) from None
-    if size > MAX_FILE_BYTES:
-        raise PackError([Problem(display, f"file is {size:,} bytes; the limit is "
-                                          f"{MAX_FILE_BYTES:,} bytes")])
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PackError([Problem(display, f"cannot read: {exc.strerror or exc}")]) from None
+    with open_regular(path, display) as fh:
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)  # never more than the limit, even if it grew
+        except OSError as exc:
+            raise PackError([Problem(display, f"cannot read: {exc.strerror or exc}")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise PackError([Problem(display, f"file is over the limit of {MAX_FILE_BYTES:,} "
+                                          f"bytes")])
     return decode_text(data, display)
 
 

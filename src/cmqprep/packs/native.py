@@ -68,6 +68,10 @@ def _toml(text: str, display: str) -> dict[str, Any]:
         line = int(m.group(1)) if m else None
         msg = _TOML_AT.sub(f"(column {m.group(2)})" if m else "", msg).strip()
         raise PackError([Problem(display, f"TOML syntax error: {msg}", line=line)]) from None
+    except RecursionError:
+        # tomllib recurses per nesting level: a hostile file of [[[[... would escape as a crash.
+        raise PackError([Problem(display, "arrays or tables are nested too deeply; a pack "
+                                          "file needs no more than a few levels")]) from None
 
 
 class _Collector:
@@ -319,10 +323,16 @@ def _term(entry: dict[str, Any], display: str, line: int | None, topics: dict[st
 
 def _item_files(root: Path, listed: list[str] | None, display_root: str,
                 c: _Collector) -> list[Path]:
-    if listed is None:
-        return sorted(p for p in root.glob("*.toml") if p.name != MANIFEST)
-    out = []
     base = root.resolve()
+    if listed is None:
+        found = sorted(p for p in root.glob("*.toml") if p.name != MANIFEST)
+        # A symlink in an unpacked pack must not make us read a file from elsewhere.
+        outside = [p for p in found if base not in p.resolve().parents]
+        for p in outside:
+            c.add(str(p), "this item file is a link to a file outside the pack directory; "
+                          "copy the file into the pack instead")
+        return [p for p in found if p not in outside]
+    out = []
     for name in listed:
         candidate = (root / name).resolve()
         if Path(name).is_absolute() or base not in candidate.parents:

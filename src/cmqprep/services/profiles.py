@@ -28,7 +28,15 @@ def ensure_profile(engine: Engine, name: str, now_ms: int, create: bool = True) 
     if not create and name != DEFAULT_PROFILE:
         raise ProfileError(f"no profile named {name!r}; create it with "
                            f"'cmqprep profile create {name}'")
-    return create_profile(engine, name, now_ms)
+    try:
+        return create_profile(engine, name, now_ms)
+    except ProfileError:
+        # Another process (a second terminal on first run) created it since we looked.
+        with read_session(engine) as s:
+            pid = s.scalar(select(ProfileRow.id).where(ProfileRow.name == name))
+        if pid is None:
+            raise
+        return pid
 
 
 def create_profile(engine: Engine, name: str, now_ms: int) -> int:
