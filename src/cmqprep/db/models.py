@@ -112,8 +112,10 @@ class ScheduleRow(Base):
 
     __tablename__ = "schedule"
     __table_args__ = (
-        Index("ix_schedule_due", "profile_id", "suspended", "state", "due_ms"),
-        Index("ix_schedule_area_due", "profile_id", "area", "suspended", "state", "due_ms"),
+        # item_id and step make the queue queries and the due counts index-only (0003).
+        Index("ix_schedule_due", "profile_id", "suspended", "state", "due_ms", "item_id", "step"),
+        Index("ix_schedule_area_due", "profile_id", "area", "suspended", "state", "due_ms",
+              "item_id", "step"),
     )
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"),
                                             primary_key=True)

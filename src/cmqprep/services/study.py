@@ -1,7 +1,9 @@
 """Flashcard study: which card comes next, recording answers, undo and suspend.
 
 Every answer is committed (review log row plus schedule row, one transaction) before the
-caller can ask for the next card.
+caller can ask for the next card. The study loop runs prepared Core statements (study_queries)
+and keeps per-run caches (the study day and its counts, pack keys, the new-card cursor) that
+are updated by each answer and undo; see docs/performance.md.
 """
 
 from __future__ import annotations
@@ -11,16 +13,15 @@ import random
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.orm import Session
 
 from cmqprep.config import Clock, Settings
-from cmqprep.db.engine import read_session, write_session
-from cmqprep.db.models import ItemRow, PackRow, ReviewRow, ScheduleRow
+from cmqprep.db.engine import write_session
+from cmqprep.db.models import ItemRow, ReviewRow, ScheduleRow
+from cmqprep.db.prepared import Cursor, transaction
 from cmqprep.domain.scheduling import (
-    LEARNING,
     NEW,
-    RELEARNING,
     REVIEW,
     Grade,
     Limits,
@@ -32,6 +33,7 @@ from cmqprep.domain.scheduling import (
     queue_plan,
     to_ms,
 )
+from cmqprep.services import study_queries as sq
 from cmqprep.services.schedule_store import state_of, write_state_for
 from cmqprep.services.settings_cache import scheduler_config
 
@@ -85,13 +87,21 @@ def record_review(session: Session, profile_id: int, card: CardView, grade: Grad
     row = session.get(ScheduleRow, (profile_id, card.item_id))
     before = state_of(row)
     after = apply_review(before, grade, at_ms, scheduler_config(settings))
-    review_id = uuid.uuid4().hex
-    session.add(ReviewRow(id=review_id, profile_id=profile_id, pack_key=card.pack_key,
-                          item_key=card.item_key, reviewed_ms=at_ms, rating=int(grade),
-                          duration_ms=max(0, int(duration_ms)), source=source,
-                          state_before=before.state, chosen=chosen, correct=correct))
+    values = review_values(profile_id, card, grade, at_ms, duration_ms, source, before.state,
+                           chosen, correct)
+    session.add(ReviewRow(**values))
     write_state_for(session, profile_id, card.item_id, card.area, after, row)
-    return Recorded(review_id, card, grade, correct, before, after, row is not None)
+    return Recorded(values["id"], card, grade, correct, before, after, row is not None)
+
+
+def review_values(profile_id: int, card: CardView, grade: Grade, at_ms: int, duration_ms: int,
+                  source: str, state_before: int, chosen: int | None,
+                  correct: bool | None) -> dict:
+    """The review log row for one answer (a new globally unique id each call)."""
+    return dict(id=uuid.uuid4().hex, profile_id=profile_id, pack_key=card.pack_key,
+                item_key=card.item_key, reviewed_ms=at_ms, rating=int(grade),
+                duration_ms=max(0, int(duration_ms)), source=source, state_before=state_before,
+                chosen=chosen, correct=correct)
 
 
 class StudySession:
@@ -105,6 +115,16 @@ class StudySession:
         self.history: list[Recorded] = []
         self.summary = RunSummary(started_ms=to_ms(clock()))
         self._last_item: int | None = None
+        self._sql = sq.for_dialect(engine.dialect)
+        # Per-run caches. The study day and what was done in it are read once per day and then
+        # kept up to date by each answer and undo of this run.
+        self._day: tuple[int, int] | None = None
+        self._done: dict[int, int] | None = None  # state_before -> study reviews this day
+        self._pack_keys: dict[int, str] = {}
+        # Every live item before this position had a schedule row when last looked at; only
+        # an undo in this run can make one new again (and moves the cursor back).
+        self._new_from = -1
+        self._new_positions: dict[int, int] = {}
 
     # ---- choosing the next card ---------------------------------------------------------
     def _day_window(self) -> tuple[int, int]:
@@ -122,46 +142,50 @@ class StudySession:
                 ReviewRow.source == "study").group_by(ReviewRow.state_before)).all())
         return rows.get(NEW, 0), rows.get(REVIEW, 0)
 
+    def _window(self, now_ms: int) -> tuple[int, int]:
+        if self._day is None or not self._day[0] <= now_ms < self._day[1]:
+            self._day = self._day_window()
+            self._done = None  # a new study day: count again
+        return self._day
+
     def next_card(self) -> CardView | None:
         now_ms = to_ms(self.clock())
-        _, day_end = self._day_window()
-        with read_session(self.engine) as s:
-            new_done, reviews_done = self.done_today(s)
-            for bucket in queue_plan(now_ms, day_end, self.limits, new_done, reviews_done):
+        start, day_end = self._window(now_ms)
+        with transaction(self.engine) as cur:
+            if self._done is None:
+                new, review = cur.first(self._sql.done_today,
+                                        {"pid": self.profile_id, "start": start})
+                self._done = {NEW: new or 0, REVIEW: review or 0}
+            plan = queue_plan(now_ms, day_end, self.limits, self._done.get(NEW, 0),
+                              self._done.get(REVIEW, 0))
+            for bucket in plan:
                 if bucket.remaining <= 0:
                     continue
-                ids = self._candidates(s, bucket.kind, bucket.due_before_ms)
-                if not ids:
+                rows = self._candidates(cur, bucket.kind, bucket.due_before_ms)
+                if not rows:
                     continue
-                pick = next((i for i in ids if i != self._last_item), ids[0])
-                return self._view(s, pick)
+                pick = next((r for r in rows if r.id != self._last_item), rows[0])
+                if bucket.kind == "new":
+                    self._new_from = rows[0].position
+                    self._new_positions[pick.id] = pick.position
+                return self._view(cur, pick.id, pick.state)
         return None
 
-    def _candidates(self, s: Session, kind: str, due_before: int | None) -> list[int]:
+    def _candidates(self, cur: Cursor, kind: str, due_before: int | None) -> list[Row]:
+        params: dict[str, object] = {"pid": self.profile_id, "area": self.area}
         if kind == "new":
-            seen = select(ScheduleRow.item_id).where(ScheduleRow.profile_id == self.profile_id,
-                                                     ScheduleRow.item_id == ItemRow.id)
-            q = select(ItemRow.id).where(ItemRow.retired.is_(False), ~seen.exists())
-            if self.area:
-                q = q.where(ItemRow.area == self.area)
-            return list(s.scalars(q.order_by(ItemRow.position).limit(2)))
-        states = (REVIEW,) if kind == "review" else (LEARNING, RELEARNING)
-        q = (select(ScheduleRow.item_id)
-             .join(ItemRow, and_(ItemRow.id == ScheduleRow.item_id, ItemRow.retired.is_(False)))
-             .where(ScheduleRow.profile_id == self.profile_id, ScheduleRow.suspended.is_(False),
-                    ScheduleRow.state.in_(states), ScheduleRow.due_ms <= due_before))
-        if kind == "missed":
-            q = q.where(ScheduleRow.step == 0)
-        if self.area:
-            q = q.where(ScheduleRow.area == self.area)
-        return list(s.scalars(q.order_by(ScheduleRow.due_ms).limit(2)))
+            params["from_pos"] = self._new_from
+        else:
+            params["before"] = due_before
+        return cur.rows(self._sql.candidates[kind, self.area is not None], params)
 
-    def _view(self, s: Session, item_id: int) -> CardView:
-        item = s.get(ItemRow, item_id)
-        assert item is not None
-        pack_key = s.scalar(select(PackRow.key).where(PackRow.id == item.pack_id))
-        sched = s.get(ScheduleRow, (self.profile_id, item_id))
-        return make_view(item, pack_key or "", sched.state if sched else NEW, self.rng)
+    def _view(self, cur: Cursor, item_id: int, state: int | None) -> CardView:
+        row = cur.first(self._sql.card, {"iid": item_id})
+        key = self._pack_keys.get(row.pack_id)
+        if key is None:
+            self._pack_keys = {r.id: r.key for r in cur.rows(self._sql.pack_keys)}
+            key = self._pack_keys.get(row.pack_id, "")
+        return make_view(row, key, NEW if state is None else state, self.rng)
 
     # ---- answering ----------------------------------------------------------------------
     def answer_choice(self, card: CardView, position: int, duration_ms: int) -> Recorded:
@@ -198,9 +222,24 @@ class StudySession:
     def _record(self, card: CardView, grade: Grade, duration_ms: int, chosen: int | None,
                 correct: bool | None) -> Recorded:
         now_ms = to_ms(self.clock())
-        with write_session(self.engine) as s:
-            rec = record_review(s, self.profile_id, card, grade, now_ms, duration_ms, "study",
-                                chosen, correct, self.settings)
+        pid, iid = self.profile_id, card.item_id
+        sql = self._sql
+        with transaction(self.engine, write=True) as cur:  # committed when the block ends
+            row = cur.first(sql.state_by_key, {"pid": pid, "iid": iid})
+            before = SchedState(*row) if row is not None else SchedState()
+            after = apply_review(before, grade, now_ms, scheduler_config(self.settings))
+            values = review_values(pid, card, grade, now_ms, duration_ms, "study", before.state,
+                                   chosen, correct)
+            cur.run(sql.insert_review, values)
+            if row is None:
+                cur.run(sql.insert_state, {"profile_id": pid, "item_id": iid, "area": card.area,
+                                           "suspended": False, "buried_until_ms": None,
+                                           "flagged": False, **vars(after)})
+            else:
+                cur.run(sql.update_state, {"k_pid": pid, "k_iid": iid,
+                                           **{f"v_{k}": v for k, v in vars(after).items()}})
+        rec = Recorded(values["id"], card, grade, correct, before, after, row is not None)
+        self._count(before.state, now_ms, +1)
         self.history.append(rec)
         self._last_item = card.item_id
         self.summary.studied += 1
@@ -209,6 +248,11 @@ class StudySession:
             self.summary.correct += int(correct)
         self.summary.ended_ms = now_ms
         return rec
+
+    def _count(self, state_before: int, at_ms: int, delta: int) -> None:
+        """Keep the cached per-day counts equal to what done_today() would read now."""
+        if self._done is not None and self._day is not None and at_ms >= self._day[0]:
+            self._done[state_before] = self._done.get(state_before, 0) + delta
 
     def undo(self) -> CardView | None:
         """Take back the last answer of this run: its review leaves the log and the schedule
@@ -226,6 +270,12 @@ class StudySession:
             else:
                 write_state_for(s, self.profile_id, last.card.item_id, last.card.area,
                                 last.before, row)
+        assert last.after.last_review_ms is not None
+        self._count(last.before.state, last.after.last_review_ms, -1)
+        if last.before.state == NEW:
+            # the item is new again: let the new-card scan reach it
+            self._new_from = min(self._new_from,
+                                 self._new_positions.get(last.card.item_id, -1))
         self.summary.studied -= 1
         if last.correct is not None:
             self.summary.answered_questions -= 1
@@ -243,7 +293,7 @@ class StudySession:
         self._last_item = card.item_id
 
 
-def make_view(item: ItemRow, pack_key: str, state: int, rng: random.Random) -> CardView:
+def make_view(item: ItemRow | Row, pack_key: str, state: int, rng: random.Random) -> CardView:
     """A showing of an item; a question's options are shuffled for this showing."""
     options = tuple(json.loads(item.options)) if item.kind == "question" else ()
     order = list(range(len(options)))
