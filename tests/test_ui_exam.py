@@ -107,3 +107,31 @@ async def test_the_clock_submits_at_zero(ctx) -> None:
         assert "submitted when the time ran out" in text(app, "#results-score")
     done = exam.load_attempt(ctx.engine, aid)
     assert done.auto_submitted and done.answered == 1
+
+
+async def test_home_screen_starts_a_quiz_an_exam_and_continues_an_unfinished_one(ctx) -> None:
+    from cmqprep.ui.screens.exam_dialogs import ConfirmDialog
+    from cmqprep.ui.screens.quiz_setup import QuizSetupDialog
+
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("z")
+        assert isinstance(app.screen, QuizSetupDialog)
+        await pilot.press("backspace", "backspace", "2", "ctrl+s")
+        quiz = app.screen
+        assert isinstance(quiz, ExamScreen) and len(quiz.view.questions) == 2
+        assert quiz.view.mode == "study"
+        await pilot.press("escape")
+        assert "Unfinished: Quiz: 2 questions" in text(app, "#attempt-note")
+        await pilot.press("c")
+        assert isinstance(app.screen, ExamScreen) and app.screen.attempt_id == quiz.attempt_id
+        await pilot.press("S", "y", "escape")
+        assert isinstance(app.screen, HomeScreen)
+        assert text(app, "#attempt-note") == ""
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        mock = app.screen
+        assert isinstance(mock, ExamScreen) and mock.view.kind == "exam"
+        assert len(mock.view.questions) == 3  # the mini blueprint

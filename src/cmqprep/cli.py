@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Sequence
 
@@ -15,7 +14,7 @@ from cmqprep.commands.common import context as _context
 # Command groups that live in their own module under cmqprep.commands. Each module has
 # add_parser(sub), which registers its parser(s) and sets `handler` via set_defaults. Keep the
 # modules light at import time: argparse only, everything heavy inside the handlers.
-GROUPS = ("pack", "quiz")
+GROUPS = ("pack", "quiz", "stats", "backup", "doctor", "progress", "group")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,8 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     for name in GROUPS:
         importlib.import_module(f"cmqprep.commands.{name}").add_parser(sub)
 
-    stats = sub.add_parser("stats", help="show due, new and seen counts per BoK area")
-    stats.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     st = sub.add_parser("settings", help="show or change study settings (limits, day start, ...)",
                         description="Study settings of the current profile.")
@@ -90,8 +87,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         handler = getattr(args, "handler", None)
         if handler is not None:
             return handler(args)
-        if args.command == "stats":
-            return cmd_stats(args)
         if args.command == "profile":
             return cmd_profile(args)
         if args.command == "settings":
@@ -116,22 +111,6 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from cmqprep.ui.app import make_app
 
     make_app(ctx, start=("study", args.area) if args.command == "study" else None).run()
-    return EXIT_OK
-
-
-def cmd_stats(args: argparse.Namespace) -> int:
-    from cmqprep.services.stats import home_counts
-
-    ctx = _context(args)
-    counts = home_counts(ctx.engine, ctx.profile_id, ctx.profile_name, ctx.settings, ctx.clock())
-    if args.json:
-        print(json.dumps(counts.to_json(), indent=2, ensure_ascii=False))
-        return EXIT_OK
-    print(f"Profile {counts.profile}: {counts.due_now} due today, {counts.new_available} new "
-          f"available today; reviews: {counts.reviews_today} today, {counts.reviews_total} in all")
-    print(f"{'Area':<6}{'Title':<44}{'Items':>7}{'Seen':>7}{'Due':>7}{'New':>7}")
-    for a in counts.areas:
-        print(f"{a.code:<6}{a.title[:43]:<44}{a.items:>7}{a.seen:>7}{a.due:>7}{a.new:>7}")
     return EXIT_OK
 
 

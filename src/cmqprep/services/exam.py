@@ -323,12 +323,10 @@ def _load(s: Session, attempt_id: str) -> AttemptView:
 
 def in_progress(engine: Engine, profile_id: int, kind: str | None = None) -> str | None:
     """The newest attempt not yet submitted (of one kind, if given)."""
-    with read_session(engine) as s:
-        q = select(AttemptRow.id).where(AttemptRow.profile_id == profile_id,
-                                        AttemptRow.submitted_ms.is_(None))
-        if kind:
-            q = q.where(AttemptRow.kind == kind)
-        return s.scalar(q.order_by(AttemptRow.started_ms.desc()).limit(1))
+    from cmqprep.services.attempt_status import unfinished
+
+    found = unfinished(engine, profile_id, kind)
+    return found.id if found else None
 
 
 # ---- answering ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Home screen: what is due today and where the learner stands per BoK area."""
+"""Home screen: what is due today, where the learner stands per BoK area, and what to do next."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from cmqprep.domain.readiness import DailyPlan, daily_plan, study_date
 from cmqprep.services.context import AppContext
+from cmqprep.services.readiness import AreaReport, ReadinessOverall, area_report, overall
+from cmqprep.services.settings_cache import exam_day
 from cmqprep.services.stats import HomeCounts, home_counts
 from cmqprep.ui.literal import literal
 
@@ -16,7 +19,13 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("s", "study_all", "Study all"),
         Binding("enter", "study_area", "Study area", priority=True),
-        Binding("r", "refresh", "Refresh"),
+        Binding("z", "quiz", "Quiz"),
+        Binding("x", "mock_exam", "Mock exam"),
+        Binding("c", "continue_attempt", "Continue"),
+        Binding("w", "weak_quiz", "Quiz weakest"),
+        Binding("t", "stats", "Stats"),
+        Binding("g", "group", "Group"),
+        Binding("r", "refresh", "Refresh", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -24,11 +33,18 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.counts: HomeCounts | None = None
+        self.readiness: list[AreaReport] = []
+        self.overall: ReadinessOverall | None = None
+        self.plan: DailyPlan | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="summary")
-        yield Static("s: study all areas   enter: study the highlighted area   q: quit", id="hint")
+        yield Static(id="exam-plan")
+        yield Static(id="suggest")
+        yield Static(id="attempt-note")
+        yield Static("s: study all areas   enter: study the highlighted area   z: quiz   "
+                     "x: mock exam   q: quit", id="hint")
         table: DataTable[object] = DataTable(id="areas", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(id="bank-note")
@@ -62,6 +78,111 @@ class HomeScreen(Screen[None]):
                           key=a.code)
         if c.areas:
             table.move_cursor(row=min(row, len(c.areas) - 1))
+        self._refresh_readiness(c)
+        self._refresh_attempt()
+
+    def _refresh_attempt(self) -> None:
+        from cmqprep.services.attempt_status import unfinished
+
+        found = unfinished(self.ctx.engine, self.ctx.profile_id)
+        self.unfinished = found.id if found else None
+        note = self.query_one("#attempt-note", Static)
+        if found is None:
+            note.update("")
+        else:
+            note.update(literal(f"Unfinished: {found.title} ({found.answered} of {found.total} "
+                                f"answered). c: continue"))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue_attempt":
+            return getattr(self, "unfinished", None) is not None
+        return True
+
+    def action_continue_attempt(self) -> None:
+        if not self.app.resume_attempt():  # type: ignore[attr-defined]
+            self.notify("Nothing to continue.")
+
+    def action_quiz(self) -> None:
+        from cmqprep.ui.screens.quiz_setup import QuizSetupDialog
+
+        areas = [(a.code, a.title) for a in self.counts.areas] if self.counts else []
+
+        def done(spec) -> None:  # type: ignore[no-untyped-def]
+            if spec is not None:
+                self.app.start_quiz_spec(spec)  # type: ignore[attr-defined]
+
+        self.app.push_screen(QuizSetupDialog(areas), done)
+
+    def action_mock_exam(self) -> None:
+        from cmqprep.services.exam import exam_capacity
+        from cmqprep.ui.screens.exam_dialogs import ConfirmDialog
+
+        need, have = exam_capacity(self.ctx.engine)
+        short = {a: n for a, n in need.items() if have.get(a, 0) < n}
+        if short:
+            self.notify("The bank is too small for a full mock exam (" + ", ".join(
+                f"area {a}: {have.get(a, 0)} of {n}" for a, n in short.items())
+                + "). Press z for a quiz, or run cmqprep exam --questions N for a shorter exam.",
+                severity="warning", timeout=10)
+            return
+        clock = ("stops while you are away (pause_exam_clock)" if self.ctx.settings.pause_exam_clock
+                 else "keeps running while you are away, as in a test centre")
+        text = (f"A full mock exam: {sum(need.values())} scored questions drawn to the blueprint "
+                f"plus unscored ones, all feedback at the end. The clock {clock}. "
+                f"You can leave and continue later. Start now?")
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.app.start_exam()  # type: ignore[attr-defined]
+
+        self.app.push_screen(ConfirmDialog("Mock exam", text), done)
+
+    def action_group(self) -> None:
+        from cmqprep.ui.screens.group import GroupScreen
+
+        self.app.push_screen(GroupScreen(self.ctx))
+
+    def _refresh_readiness(self, c: HomeCounts) -> None:
+        # Bounded by the size of the bank, not by the history: fine on the UI thread.
+        now = self.ctx.clock()
+        self.readiness = area_report(self.ctx.engine, self.ctx.profile_id, self.ctx.settings, now)
+        self.overall = overall(self.readiness)
+        titles = {a.code: a for a in self.readiness}
+        suggest = self.query_one("#suggest", Static)
+        if self.overall.weakest:
+            names = ", ".join(f"{code} {titles[code].title} ({titles[code].readiness:.0%} ready)"
+                              for code in self.overall.weakest)
+            suggest.update(literal(f"Readiness {self.overall.readiness:.0%} (80% range "
+                                   f"{self.overall.low:.0%}-{self.overall.high:.0%}; not an ASQ "
+                                   f"score). Weakest: {names}. w: quiz on them, t: stats"))
+        else:
+            suggest.update("")
+        exam = exam_day(self.ctx.settings)
+        line = self.query_one("#exam-plan", Static)
+        if exam is None:
+            self.plan = None
+            line.update("")
+            return
+        today = study_date(now, self.ctx.settings.tz(), self.ctx.settings.day_start_hour)
+        self.plan = daily_plan(today, exam, sum(a.new for a in c.areas),
+                               self.ctx.settings.new_per_day)
+        line.update(self.plan.describe(exam))
+
+    def action_stats(self) -> None:
+        from cmqprep.ui.screens.stats import StatsScreen
+
+        self.app.push_screen(StatsScreen(self.ctx))
+
+    def action_weak_quiz(self) -> None:
+        if not self.overall or not self.overall.weakest:
+            self.notify("No areas to suggest yet.")
+            return
+        start = getattr(self.app, "start_quiz", None)
+        if start is None:
+            self.notify("Quizzes are not available in this version.", severity="warning")
+            return
+        start(areas=list(self.overall.weakest))
 
     def action_study_all(self) -> None:
         self.app.start_study(None)  # type: ignore[attr-defined]
