@@ -32,13 +32,15 @@ def floor(path, pid: int, codes: list[str]) -> list[float]:  # type: ignore[no-u
                 "IN (0, 1) AND state = 0", pid, c)
             one("SELECT count(*) FROM schedule WHERE profile_id = ? AND area = ? AND suspended = 0 "
                 "AND state IN (1, 2, 3) AND due_ms < ?", pid, c, end)
-        con.execute("SELECT s.area, count(*), sum(s.state != 0), sum(s.suspended = 0 AND "
-                    "s.state != 0 AND s.due_ms < ?) FROM schedule s WHERE s.profile_id = ? AND "
-                    "s.item_id IN (SELECT id FROM items WHERE retired = 1) GROUP BY s.area",
-                    (end, pid)).fetchall()
-        con.execute("SELECT state_before, count(*) FROM reviews WHERE profile_id = ? AND "
-                    "reviewed_ms >= ? AND source = 'study' GROUP BY state_before",
-                    (pid, start)).fetchall()
+        con.execute("SELECT (SELECT s.area FROM schedule s WHERE s.profile_id = ? AND s.item_id = i.id), "
+                    "(SELECT s.state FROM schedule s WHERE s.profile_id = ? AND s.item_id = i.id), "
+                    "(SELECT s.suspended = 0 AND s.state != 0 AND s.due_ms < ? FROM schedule s "
+                    "WHERE s.profile_id = ? AND s.item_id = i.id) FROM items i WHERE i.retired = 1",
+                    (pid, pid, end, pid)).fetchall()
+        for _ in range(len(codes) + 1):  # distinct live areas, one index seek each
+            one("SELECT min(area) FROM items WHERE retired = 0 AND area > ?", "")
+        one("SELECT count(*) FROM reviews WHERE profile_id = ? AND reviewed_ms >= ? AND "
+            "source = 'study' AND state_before = 0", pid, start)
         one("SELECT count(*) FROM reviews WHERE profile_id = ? AND reviewed_ms >= ?", pid, start)
         con.execute("SELECT profile_id FROM reviews WHERE profile_id < ? LIMIT 1", (pid,)).fetchall()
         con.execute("SELECT profile_id FROM reviews WHERE profile_id > ? LIMIT 1", (pid,)).fetchall()
