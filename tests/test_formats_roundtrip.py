@@ -15,12 +15,12 @@ from cmqprep.packs.errors import PackError
 from cmqprep.packs.formats import (
     detect_format,
     export_pack,
-    flatten,
     load_any,
     native_texts,
     write_native,
 )
 from cmqprep.packs.native import Manifest, Pack, load_pack, parse_manifest
+from cmqprep.packs.reading import flatten
 from tests.conftest import SMALL_MANIFEST
 
 BLUEPRINT = parse_manifest(SMALL_MANIFEST, "mini")[1]

@@ -13,7 +13,8 @@ from pathlib import Path
 from cmqprep.domain.blueprint import Blueprint
 from cmqprep.domain.items import LETTERS, Question, reflow
 from cmqprep.packs.errors import PackError, Problem, read_text
-from cmqprep.packs.formats import (
+from cmqprep.packs.native import Pack
+from cmqprep.packs.reading import (
     Builder,
     check_text_exportable,
     decode,
@@ -21,7 +22,6 @@ from cmqprep.packs.formats import (
     header_pairs,
     load_blueprint,
 )
-from cmqprep.packs.native import Pack
 
 NO_EXPLANATION = "No explanation was given (imported from Aiken)."
 OPTION = re.compile(r"([A-Z])([.)])(?:[ \t]+(.*))?")

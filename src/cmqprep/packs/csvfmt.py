@@ -16,7 +16,8 @@ from pathlib import Path
 from cmqprep.domain.blueprint import Blueprint
 from cmqprep.domain.items import LETTERS, Question
 from cmqprep.packs.errors import PackError, Problem, read_text
-from cmqprep.packs.formats import (
+from cmqprep.packs.native import Pack
+from cmqprep.packs.reading import (
     CONTROL,
     Builder,
     check_text_exportable,
@@ -25,7 +26,6 @@ from cmqprep.packs.formats import (
     header_pairs,
     load_blueprint,
 )
-from cmqprep.packs.native import Pack
 
 COLUMNS = ("id", "kind", "topic", "level", "stem", "a", "b", "c", "d", "key", "explanation",
            "reference", "tags", "checked", "front", "back")

@@ -15,7 +15,8 @@ from pathlib import Path
 from cmqprep.domain.blueprint import Blueprint
 from cmqprep.domain.items import Question, reflow
 from cmqprep.packs.errors import PackError, Problem, read_text
-from cmqprep.packs.formats import (
+from cmqprep.packs.native import Pack
+from cmqprep.packs.reading import (
     CONTROL,
     Builder,
     check_text_exportable,
@@ -24,7 +25,6 @@ from cmqprep.packs.formats import (
     header_pairs,
     load_blueprint,
 )
-from cmqprep.packs.native import Pack
 
 _FORMAT_TAG = re.compile(r"\[(html|moodle|plain|markdown)\]")
 _DIRECTIVE = re.compile(r"\[(id|tag|level|topic|checked):([^\]]*)\]|\[(term)\]")

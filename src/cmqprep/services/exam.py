@@ -316,7 +316,7 @@ def _load(s: Session, attempt_id: str) -> AttemptView:
             aq.review_id is not None))
     _, area_rows = _blueprint(s)
     titles = {r.code: r.title for r in area_rows}
-    timing = Timing(a.started_ms, a.limit_ms, a.clock_runs, a.spent_ms, a.resumed_ms)
+    timing = _timing(a)
     return AttemptView(a.id, a.kind, a.mode, a.title, timing, a.current, a.submitted_ms,
                        a.auto_submitted, questions, titles)
 
@@ -341,12 +341,12 @@ def _open_row(s: Session, attempt_id: str) -> AttemptRow:
 
 def _touch(a: AttemptRow, now_ms: int) -> None:
     """Save the time used so far (matters only for a clock that pauses while away)."""
-    t = Timing(a.started_ms, a.limit_ms, a.clock_runs, a.spent_ms, a.resumed_ms).checkpoint(now_ms)
+    t = _timing(a).checkpoint(now_ms)
     a.spent_ms, a.resumed_ms = t.spent_ms, t.resumed_ms
 
 
 def _expired(a: AttemptRow, now_ms: int) -> bool:
-    return Timing(a.started_ms, a.limit_ms, a.clock_runs, a.spent_ms, a.resumed_ms).expired(now_ms)
+    return _timing(a).expired(now_ms)
 
 
 class TimeUp(AttemptError):
@@ -454,7 +454,7 @@ def submit(engine: Engine, attempt_id: str, now_ms: int, settings: Settings,
 
 
 def _submit(s: Session, a: AttemptRow, now_ms: int, settings: Settings, auto: bool) -> None:
-    timing = Timing(a.started_ms, a.limit_ms, a.clock_runs, a.spent_ms, a.resumed_ms)
+    timing = _timing(a)
     at = now_ms
     if auto and a.limit_ms is not None and a.clock_runs:
         at = min(now_ms, a.started_ms + a.limit_ms)  # the moment the time ran out
@@ -479,12 +479,19 @@ def _submit(s: Session, a: AttemptRow, now_ms: int, settings: Settings, auto: bo
         a.spent_ms = min(timing.used_ms(now_ms), a.limit_ms)
 
 
+def _timing(a: AttemptRow) -> Timing:
+    return Timing(a.started_ms, a.limit_ms, a.clock_runs, a.spent_ms, a.resumed_ms)
+
+
+def _time_used(timing: Timing, submitted_ms: int | None) -> int:
+    """Time an attempt used: up to submission (or the last save), never beyond its limit."""
+    end = submitted_ms if submitted_ms is not None else timing.resumed_ms
+    used = timing.used_ms(end) if timing.clock_runs else timing.spent_ms
+    return used if timing.limit_ms is None else min(used, timing.limit_ms)
+
+
 def used_ms(view: AttemptView) -> int:
-    end = view.submitted_ms if view.submitted_ms is not None else view.timing.resumed_ms
-    used = view.timing.used_ms(end) if view.timing.clock_runs else view.timing.spent_ms
-    if view.timing.limit_ms is not None:
-        used = min(used, view.timing.limit_ms)
-    return used
+    return _time_used(view.timing, view.submitted_ms)
 
 
 def attempt_history(engine: Engine, profile_id: int) -> list[AttemptResult]:
@@ -506,12 +513,8 @@ def attempt_history(engine: Engine, profile_id: int) -> list[AttemptResult]:
         out = []
         for a in attempts:
             assert a.submitted_ms is not None
-            timing = Timing(a.started_ms, a.limit_ms, a.clock_runs, a.spent_ms, a.resumed_ms)
-            used = timing.used_ms(a.submitted_ms) if a.clock_runs else a.spent_ms
-            if a.limit_ms is not None:
-                used = min(used, a.limit_ms)
             out.append(AttemptResult(a.id, a.kind, a.mode, a.title, a.started_ms, a.submitted_ms,
-                                     used, a.correct or 0, a.scored or 0,
+                                     _time_used(_timing(a), a.submitted_ms), a.correct or 0, a.scored or 0,
                                      dict(sorted(per.get(a.id, {}).items()))))
         return out
 
