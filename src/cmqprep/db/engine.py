@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-HEAD = "0003"
+HEAD = "0004"
 """The newest migration; a test checks it matches the Alembic scripts."""
 
 DB_FILENAME = "cmqprep.sqlite"
