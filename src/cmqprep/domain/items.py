@@ -84,13 +84,15 @@ def reflow(text: str) -> str:
     paragraphs = re.split(r"\n\s*\n", text.strip())
     out = []
     for para in paragraphs:
-        lines = [ln.rstrip() for ln in para.split("\n")]
-        merged = lines[0].strip() if lines else ""
+        # Decide on the stripped lines: that is what the output keeps, so reflowing the
+        # output again takes the same decisions (a leading tab alone is not a table row).
+        lines = [ln.strip() for ln in para.split("\n")]
+        merged = lines[0] if lines else ""
         for prev, line in zip(lines, lines[1:]):
             if _KEEP_BREAK.search(line) or _KEEP_BREAK.search(prev) or prev.endswith(":"):
-                merged += "\n" + line.strip()
+                merged += "\n" + line
             else:
-                merged += " " + line.strip()
+                merged += " " + line
         out.append(merged)
     return "\n\n".join(out)
 
