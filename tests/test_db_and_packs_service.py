@@ -12,6 +12,7 @@ from cmqprep.db.engine import HEAD, backup_sqlite, read_session
 from cmqprep.db.models import ItemRow, ReviewRow, ScheduleRow
 from cmqprep.domain.scheduling import NEW, to_ms
 from cmqprep.packs.native import load_pack
+from cmqprep.services import pack_admin
 from cmqprep.services import packs as packs_service
 from cmqprep.services.packs import OlderVersionError, install_pack
 from cmqprep.services.study import StudySession
@@ -78,7 +79,7 @@ def test_failed_install_changes_nothing(ctx, tmp_path: Path, monkeypatch) -> Non
     with pytest.raises(RuntimeError):
         install_pack(ctx.engine, pack, 5)
     assert count(ctx, ItemRow) == before
-    assert [p.key for p in packs_service.list_packs(ctx.engine)] == ["mini"]
+    assert [p.key for p in pack_admin.list_packs(ctx.engine)] == ["mini"]
 
 
 def study_all(ctx, n: int) -> StudySession:

@@ -21,7 +21,7 @@ from cmqprep.db.models import (
     ScheduleRow,
 )
 from cmqprep.packs.native import load_pack
-from cmqprep.services.packs import remove_pack
+from cmqprep.services.pack_admin import remove_pack
 from tests.conftest import SMALL_MANIFEST, question, write_pack
 from tests.test_pack_update import schedules, study
 
@@ -231,7 +231,7 @@ def test_purge_deletes_progress_and_takes_questions_out_of_attempts(ctx, cli, tm
 
 
 def test_remove_is_one_transaction(ctx, monkeypatch) -> None:
-    import cmqprep.services.packs as packs
+    import cmqprep.services.pack_admin as packs
 
     study(ctx, ctx.profile_id, 5)
     add_attempt(ctx, "c" * 32, ["q1", "t1"])

@@ -71,13 +71,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from cmqprep.services.backups import (
-        BackupError,
-        apply_restore,
-        discard,
-        prepare_restore,
-        resolve,
-    )
+    from cmqprep.services.backups import BackupError
+    from cmqprep.services.restore import apply_restore, discard, prepare_restore, resolve
 
     live, backups = _locations(args)
     now = _now()

@@ -250,7 +250,7 @@ def cmd_pack_install(args: argparse.Namespace) -> int:
 
 def cmd_pack_export(args: argparse.Namespace) -> int:
     from cmqprep.packs.formats import export_pack
-    from cmqprep.services.packs import pack_from_db
+    from cmqprep.services.pack_admin import pack_from_db
 
     dest = Path(args.output)
     occupied = dest.exists() and (dest.is_file() or any(dest.iterdir()))
@@ -270,7 +270,7 @@ def cmd_pack_export(args: argparse.Namespace) -> int:
 def cmd_pack_list(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from cmqprep.services.packs import list_packs
+    from cmqprep.services.pack_admin import list_packs
 
     packs = list_packs(context(args).engine, include_removed=args.all)
     if args.json:
@@ -297,7 +297,7 @@ def cmd_pack_show(args: argparse.Namespace) -> int:
         head = f"{pack.manifest.id} {pack.manifest.version}: {pack.manifest.title} (from {path})"
         blueprint = pack.blueprint
     else:
-        from cmqprep.services.packs import pack_coverage
+        from cmqprep.services.pack_admin import pack_coverage
 
         found = pack_coverage(context(args).engine, args.pack)
         if found is None:
@@ -324,7 +324,7 @@ def _bundled_id() -> str | None:
 
 
 def cmd_pack_remove(args: argparse.Namespace) -> int:
-    from cmqprep.services.packs import PackNotInstalled, removal_impact, remove_pack
+    from cmqprep.services.pack_admin import PackNotInstalled, removal_impact, remove_pack
 
     ctx = context(args)
     try:

@@ -9,32 +9,20 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from cmqprep.domain.blueprint import LEVELS, Area, Blueprint, Topic
-from cmqprep.domain.items import (
-    ID_PATTERN,
-    LETTERS,
-    Item,
-    Question,
-    TermCard,
-    check_question,
-    check_term,
-    reflow,
-)
+from cmqprep.domain.items import ID_PATTERN, Item
+from cmqprep.packs import toml_subset
 from cmqprep.packs.errors import MAX_ITEMS, PackError, Problem, read_text
+from cmqprep.packs.native_items import Collector, expect, read_question, read_term
 
 FORMAT_VERSION = 1
 MANIFEST = "pack.toml"
 _HEADER = re.compile(r"^\s*\[\[\s*(question|term)\s*\]\]")
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 _VERSION = re.compile(r"^\d+(\.\d+){0,3}$")
-QUESTION_FIELDS = {"id", "topic", "level", "stem", "options", "key", "explanation", "reference"}
-QUESTION_OPTIONAL = {"tags", "checked"}
-TERM_FIELDS = {"id", "topic", "front", "back"}
-TERM_OPTIONAL = {"reference", "tags", "checked"}
 
 
 @dataclass(frozen=True)
@@ -74,47 +62,6 @@ def _toml(text: str, display: str) -> dict[str, Any]:
                                           "file needs no more than a few levels")]) from None
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self.first_seen: dict[str, str] = {}  # every id written so far -> its file
-
-    def claim_id(self, item_id: object, file: str, line: int | None) -> bool:
-        """Record an id; report it and return False if the pack already used it."""
-        if not isinstance(item_id, str):
-            return True
-        if item_id in self.first_seen:
-            self.add(file, f"duplicate id {item_id!r} (first used in {self.first_seen[item_id]})",
-                     line, item_id)
-            return False
-        self.first_seen[item_id] = file
-        return True
-
-    def add(self, file: str, message: str, line: int | None = None, item: str | None = None) -> None:
-        self.problems.append(Problem(file, message, line=line, item=item))
-
-
-def _expect(c: _Collector, file: str, table: dict[str, Any], key: str, typ: type | tuple,
-            where: str, line: int | None = None, item: str | None = None,
-            required: bool = True) -> Any:
-    if key not in table:
-        if required:
-            c.add(file, f"{where}missing field '{key}'", line, item)
-        return None
-    value = table[key]
-    if isinstance(value, bool) and typ is int or not isinstance(value, typ):
-        want = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
-        c.add(file, f"{where}field '{key}' must be {_article(want)}, not {type(value).__name__}",
-              line, item)
-        return None
-    return value
-
-
-def _article(name: str) -> str:
-    names = {"str": "a string", "int": "an integer", "list": "a list", "dict": "a table"}
-    return names.get(name, name)
-
-
 def _manifest_line(text: str, key: str) -> int | None:
     pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for n, line in enumerate(text.split("\n"), 1):
@@ -131,27 +78,27 @@ def _table_line(text: str, name: str) -> int | None:
 def parse_manifest(text: str, display: str) -> tuple[Manifest, Blueprint, list[str] | None]:
     """Read pack.toml: the manifest, the blueprint and the optional explicit item-file list."""
     data = _toml(text, display)
-    c = _Collector()
+    c = Collector()
     fmt = data.get("format", FORMAT_VERSION)
     if fmt != FORMAT_VERSION:
         c.add(display, f"pack format {fmt!r} is not supported (this cmqprep reads format "
                        f"{FORMAT_VERSION}); upgrade cmqprep", _manifest_line(text, "format"))
-    pid = _expect(c, display, data, "id", str, "", _manifest_line(text, "id"))
+    pid = expect(c, display, data, "id", str, "", _manifest_line(text, "id"))
     if isinstance(pid, str) and not ID_PATTERN.match(pid):
         c.add(display, "id must be 1-64 letters, digits, '.', '_' or '-'", _manifest_line(text, "id"))
-    version = _expect(c, display, data, "version", str, "", _manifest_line(text, "version"))
+    version = expect(c, display, data, "version", str, "", _manifest_line(text, "version"))
     if isinstance(version, str) and not _VERSION.match(version):
         c.add(display, f"version {version!r} must be numbers separated by dots, e.g. 1.2.0",
               _manifest_line(text, "version"))
-    title = _expect(c, display, data, "title", str, "", _manifest_line(text, "title"))
-    lic = _expect(c, display, data, "license", str, "", _manifest_line(text, "license"))
-    desc = _expect(c, display, data, "description", str, "", required=False) or ""
+    title = expect(c, display, data, "title", str, "", _manifest_line(text, "title"))
+    lic = expect(c, display, data, "license", str, "", _manifest_line(text, "license"))
+    desc = expect(c, display, data, "description", str, "", required=False) or ""
     items = data.get("items")
     if items is not None and not (isinstance(items, list) and all(isinstance(i, str) for i in items)):
         c.add(display, "field 'items' must be a list of file names", _manifest_line(text, "items"))
         items = None
     bp_line = _table_line(text, "blueprint") or _manifest_line(text, "blueprint")
-    bp = _expect(c, display, data, "blueprint", dict, "", bp_line)
+    bp = expect(c, display, data, "blueprint", dict, "", bp_line)
     blueprint = Blueprint("", 0, 0, 0, ())
     if isinstance(bp, dict):
         blueprint = _parse_blueprint(c, display, bp)
@@ -160,16 +107,16 @@ def parse_manifest(text: str, display: str) -> tuple[Manifest, Blueprint, list[s
     return Manifest(pid, version, title, lic, desc), blueprint, items
 
 
-def _parse_blueprint(c: _Collector, display: str, bp: dict[str, Any]) -> Blueprint:
+def _parse_blueprint(c: Collector, display: str, bp: dict[str, Any]) -> Blueprint:
     w = "blueprint: "
-    name = _expect(c, display, bp, "name", str, w) or ""
-    scored = _expect(c, display, bp, "scored", int, w) or 0
-    unscored = _expect(c, display, bp, "unscored", int, w, required=False) or 0
-    minutes = _expect(c, display, bp, "minutes", int, w) or 0
+    name = expect(c, display, bp, "name", str, w) or ""
+    scored = expect(c, display, bp, "scored", int, w) or 0
+    unscored = expect(c, display, bp, "unscored", int, w, required=False) or 0
+    minutes = expect(c, display, bp, "minutes", int, w) or 0
     for key, value in (("scored", scored), ("unscored", unscored), ("minutes", minutes)):
         if value < 0 or value > 10_000:
             c.add(display, f"{w}{key} must be between 0 and 10000")
-    raw_areas = _expect(c, display, bp, "areas", list, w) or []
+    raw_areas = expect(c, display, bp, "areas", list, w) or []
     areas: list[Area] = []
     seen: set[str] = set()
     for n, ra in enumerate(raw_areas, 1):
@@ -177,18 +124,18 @@ def _parse_blueprint(c: _Collector, display: str, bp: dict[str, Any]) -> Bluepri
         if not isinstance(ra, dict):
             c.add(display, f"{aw}must be a table")
             continue
-        code = _expect(c, display, ra, "code", str, aw)
-        atitle = _expect(c, display, ra, "title", str, aw)
-        ascored = _expect(c, display, ra, "scored", int, aw)
+        code = expect(c, display, ra, "code", str, aw)
+        atitle = expect(c, display, ra, "title", str, aw)
+        ascored = expect(c, display, ra, "scored", int, aw)
         topics: list[Topic] = []
-        for m, rt in enumerate(_expect(c, display, ra, "topics", list, aw) or [], 1):
+        for m, rt in enumerate(expect(c, display, ra, "topics", list, aw) or [], 1):
             tw = f"{aw}topic {m}: "
             if not isinstance(rt, dict):
                 c.add(display, f"{tw}must be a table")
                 continue
-            tcode = _expect(c, display, rt, "code", str, tw)
-            ttitle = _expect(c, display, rt, "title", str, tw)
-            level = _expect(c, display, rt, "level", str, tw, required=False) or "create"
+            tcode = expect(c, display, rt, "code", str, tw)
+            ttitle = expect(c, display, rt, "title", str, tw)
+            level = expect(c, display, rt, "level", str, tw, required=False) or "create"
             if level not in LEVELS:
                 c.add(display, f"{tw}unknown level {level!r} (use one of {', '.join(LEVELS)})")
             if tcode in seen:
@@ -220,14 +167,18 @@ def _header_lines(text: str) -> dict[str, list[int]]:
     return lines
 
 
-def parse_items(text: str, display: str, topics: dict[str, str], c: _Collector) -> list[Item]:
+def parse_items(text: str, display: str, topics: dict[str, str], c: Collector) -> list[Item]:
     """Read one item file; problems go to the collector, valid items are returned."""
-    try:
-        data = _toml(text, display)
-    except PackError as exc:
-        c.problems.extend(exc.problems)
-        return []
-    headers = _header_lines(text)
+    fast = toml_subset.loads(text)  # the common case, several times faster than tomllib
+    if fast is not None:
+        data, headers = fast
+    else:
+        try:
+            data = _toml(text, display)
+        except PackError as exc:
+            c.problems.extend(exc.problems)
+            return []
+        headers = _header_lines(text)
     for key in data:
         if key not in ("question", "term"):
             c.add(display, f"unknown top-level key {key!r} (expected [[question]] or [[term]])",
@@ -245,84 +196,15 @@ def parse_items(text: str, display: str, topics: dict[str, str], c: _Collector) 
                 continue
             if not c.claim_id(entry.get("id"), display, line):
                 continue
-            item = (_question if kind == "question" else _term)(entry, display, line, topics, c)
+            read = read_question if kind == "question" else read_term
+            item = read(entry, display, line, topics, c)
             if item is not None:
                 out.append(item)
     return out
 
 
-def _common(entry: dict[str, Any], display: str, line: int | None, c: _Collector,
-            required: set[str], optional: set[str], kind: str) -> tuple[str | None, int]:
-    raw_id = entry.get("id")
-    iid = raw_id if isinstance(raw_id, str) else None
-    before = len(c.problems)
-    for key in sorted(set(entry) - required - optional):
-        c.add(display, f"unknown field '{key}' in a {kind}", line, iid)
-    if "checked" in entry:
-        checked = entry["checked"]
-        if isinstance(checked, date):
-            pass
-        elif not (isinstance(checked, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", checked)):
-            c.add(display, "field 'checked' must be a date like \"2026-11-21\"", line, iid)
-    return iid, before
-
-
-def _str_tags(entry: dict[str, Any], display: str, line: int | None, iid: str | None,
-              c: _Collector) -> tuple[str, ...]:
-    tags = entry.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        c.add(display, "field 'tags' must be a list of strings", line, iid)
-        return ()
-    return tuple(tags)
-
-
-def _question(entry: dict[str, Any], display: str, line: int | None, topics: dict[str, str],
-              c: _Collector) -> Question | None:
-    iid, before = _common(entry, display, line, c, QUESTION_FIELDS, QUESTION_OPTIONAL, "question")
-    get = lambda k, t, req=True: _expect(c, display, entry, k, t, "", line, iid, req)  # noqa: E731
-    qid, topic, level = get("id", str), get("topic", str), get("level", str)
-    stem, options, key = get("stem", str), get("options", list), get("key", str)
-    explanation, reference = get("explanation", str), get("reference", str)
-    tags = _str_tags(entry, display, line, iid, c)
-    key_index = -1
-    if isinstance(options, list):
-        if not all(isinstance(o, str) for o in options):
-            c.add(display, "every option must be a string", line, iid)
-            options = None
-    if isinstance(key, str):
-        letters = LETTERS[: len(options)] if isinstance(options, list) else LETTERS
-        if key.strip().upper() in letters and key.strip():
-            key_index = letters.index(key.strip().upper())
-        else:
-            c.add(display, f"key {key!r} is not among the options {letters[0]}-{letters[-1]}",
-                  line, iid)
-    if len(c.problems) > before:
-        return None
-    q = Question(qid, topic, level, reflow(stem), tuple(reflow(o) for o in options), key_index,
-                 reflow(explanation), reflow(reference), tags, str(entry.get("checked", "")))
-    for msg in check_question(q, topics):
-        c.add(display, msg, line, iid)
-    return None if len(c.problems) > before else q
-
-
-def _term(entry: dict[str, Any], display: str, line: int | None, topics: dict[str, str],
-          c: _Collector) -> TermCard | None:
-    iid, before = _common(entry, display, line, c, TERM_FIELDS, TERM_OPTIONAL, "term")
-    get = lambda k, t, req=True: _expect(c, display, entry, k, t, "", line, iid, req)  # noqa: E731
-    tid, topic, front, back = get("id", str), get("topic", str), get("front", str), get("back", str)
-    reference = get("reference", str, False) or ""
-    tags = _str_tags(entry, display, line, iid, c)
-    if len(c.problems) > before:
-        return None
-    t = TermCard(tid, topic, reflow(front), reflow(back), reflow(reference), tags,
-                 str(entry.get("checked", "")))
-    for msg in check_term(t, topics):
-        c.add(display, msg, line, iid)
-    return None if len(c.problems) > before else t
-
-
 def _item_files(root: Path, listed: list[str] | None, display_root: str,
-                c: _Collector) -> list[Path]:
+                c: Collector) -> list[Path]:
     base = root.resolve()
     if listed is None:
         found = sorted(p for p in root.glob("*.toml") if p.name != MANIFEST)
@@ -354,7 +236,7 @@ def load_pack(path: str | Path) -> Pack:
                                                f"directory with a {MANIFEST} manifest")])
     mdisplay = str(manifest_path)
     manifest, blueprint, listed = parse_manifest(read_text(manifest_path, mdisplay), mdisplay)
-    c = _Collector()
+    c = Collector()
     topics = blueprint.topic_codes()
     items: list[Item] = []
     for f in _item_files(root, listed, display_root, c):
