@@ -2,15 +2,15 @@
 
 Export writes the full log of the 100k-item / 1M-review database. Import merges that file into
 the same database after the profile's reviews and schedule were emptied (as on a second machine
-with the pack installed): read + validate, then the one-transaction merge (id check by chunk,
-insert, rebuild of every affected item's schedule by FSRS replay). A second import of the same
+with the pack installed): one streamed pass over the file (JSON, schema, rules) feeding the
+one-transaction merge (ids checked by chunk, rows inserted by chunk, then every affected item's
+schedule rebuilt by replaying its log), and the result must equal the original schedule rows,
+which the synthetic database computed with the fsrs package itself. A second import of the same
 file measures the "everything already here" path.
 
-Where the time goes (1M reviews, 78,808 items, measured phase by phase on a shared 2-CPU box):
-reading + JSON + schema about 4 s, checking ids against the log about 2 s, inserting the rows
-8-12 s (SQLite's own cost of three B-tree indexes over random keys; plain sqlite3 is no faster),
-reading the logs back in order about 4 s, and the FSRS replay about 17 s (the fsrs step costs
-about 17 us per review). Typical logs (tens of thousands of reviews) import in a second or two.
+Where the time goes (see docs/performance.md): the streamed read about 5 s of CPU, SQLite's
+inserts (four B-trees, three of them over random keys) 12 s, reading the logs back in item
+order about 6 s, the FSRS replay about 2 s (domain/fsrs_fast.py, 2-3 us a review).
 
 Run: python bench/progress_roundtrip.py
 """
@@ -41,7 +41,7 @@ def timed(fn):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     from cmqprep.db.engine import default_url
-    from cmqprep.domain.progress import parse
+    from cmqprep.domain.progress_stream import ExportStream
     from cmqprep.domain.scheduling import to_ms
     from cmqprep.services.context import open_context
     from cmqprep.services.progress import export_progress, import_progress
@@ -60,8 +60,15 @@ def main() -> None:
                                                       NOW, out))
     add("export (summary + full log)", wall, cpu)
     table.note(f"file: {result.reviews:,} reviews, {result.bytes / 2**20:.0f} MiB")
-    _, wall, cpu = timed(lambda: parse(out.read_bytes(), str(out), to_ms(NOW)))
-    add("read + JSON + schema + rules", wall, cpu)
+    def read_streamed() -> int:
+        with out.open("rb") as f:
+            stream = ExportStream(f.read, str(out), to_ms(NOW))
+            stream.header()
+            return sum(len(part) for _, part in stream.reviews())
+
+    n, wall, cpu = timed(read_streamed)
+    assert n == result.reviews
+    add("streamed read + JSON + schema + rules", wall, cpu)
 
     ctx.engine.dispose()
     con = sqlite3.connect(db)

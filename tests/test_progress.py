@@ -446,7 +446,8 @@ def test_bulk_rebuild_writes_what_schedule_store_rebuild_writes(ctx, monkeypatch
     with write_session(ctx.engine) as s:
         for n in range(60):
             pack, item = rng.choice([k for k in ITEMS if k[1] != "t1"])  # t1: a stale row only
-            s.add(ReviewRow(id=uuid.UUID(int=n + 1).hex, profile_id=ctx.profile_id,
+            # random ids: reviews at the same instant replay in id order, not insertion order
+            s.add(ReviewRow(id=uuid.UUID(int=rng.getrandbits(128)).hex, profile_id=ctx.profile_id,
                             pack_key=pack, item_key=item, reviewed_ms=BASE + rng.randint(0, 9)
                             * 86_400_000, rating=rng.randint(1, 4), source="study"))
         ids = dict(s.execute(select(ItemRow.key, ItemRow.id)).all())

@@ -7,11 +7,12 @@ clock or the disk. The format is described field by field in docs/progress-forma
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import operator
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from json.encoder import encode_basestring as _js  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
@@ -22,6 +23,7 @@ from cmqprep.domain.progress_schema import (
     SCHEMA_VERSION,
     Check,
     compile_schema,
+    fast_predicate,
 )
 from cmqprep.domain.scheduling import from_ms
 
@@ -188,20 +190,56 @@ def load_json(data: bytes, source: str) -> Any:
 
 def _where(doc: dict[str, Any], path: tuple[str | int, ...]) -> str:
     if len(path) >= 2 and path[0] == "reviews" and isinstance(path[1], int):
-        entry = doc["reviews"][path[1]]
-        rid = entry.get("id") if isinstance(entry, dict) else None
-        # Only a well-formed id is echoed: the message reaches a terminal.
-        well_formed = isinstance(rid, str) and len(rid) == 32 and not rid.strip("0123456789abcdef")
-        label = f"review {path[1]}" + (f" (id {rid})" if well_formed else "")
-        rest = path[2:]
-    else:
-        label, rest = "", path
-    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
-    return ": ".join(x for x in (label, dotted) if x) or "the document"
+        return _review_where(path[1], doc["reviews"][path[1]], path[2:])
+    return _dotted(path) or "the document"
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _review_where(index: int, entry: Any, rest: tuple[str | int, ...]) -> str:
+    rid = entry.get("id") if isinstance(entry, dict) else None
+    # Only a well-formed id is echoed: the message reaches a terminal.
+    well_formed = isinstance(rid, str) and len(rid) == 32 and not rid.strip("0123456789abcdef")
+    label = f"review {index}" + (f" (id {rid})" if well_formed else "")
+    return ": ".join(x for x in (label, _dotted(rest)) if x)
+
+
+_review_checker: Check | None = None
+_review_ok: Callable[[Any], bool] | None = None
+
+
+def review_predicate() -> Callable[[Any], bool]:
+    """A quick yes/no: is this value a valid review entry?"""
+    global _review_ok
+    if _review_ok is None:
+        _review_ok = fast_predicate(SCHEMA["$defs"]["review"], SCHEMA)
+    return _review_ok
+
+
+def review_failure(index: int, entry: Any) -> str:
+    """What is wrong with the review entry at `index`, located as the whole-document check
+    words it (e.g. "review 4 (id ...): rating: 5 is not one of 1, 2, 3, 4")."""
+    global _review_checker
+    if _review_checker is None:
+        _review_checker = compile_schema(SCHEMA["$defs"]["review"], SCHEMA)
+    failure = _review_checker(entry)
+    if failure is None:
+        return f"review {index}: not a valid review"
+    path, message = failure
+    return f"{_review_where(index, entry, path)}: {message}"
+
+
+review_values = _review_values
+"""A review entry's values in Review field order (a C-level itemgetter)."""
+make_review = functools.partial(tuple.__new__, Review)
+"""Review from a tuple of its values, built without a Python-level call (Review._make adds
+one, which a million reviews notice)."""
 
 
 @contextlib.contextmanager
-def _bulk_allocation() -> Iterator[None]:
+def bulk_allocation() -> Iterator[None]:
     """Pause the cyclic garbage collector while a million small objects are made: it would
     otherwise scan them again and again (about a third of the parse time) and find nothing,
     since JSON values form no cycles."""
@@ -216,12 +254,22 @@ def _bulk_allocation() -> Iterator[None]:
 
 def parse(data: bytes, source: str, now_ms: int) -> ProgressDoc:
     """Validate an export against the schema and the rules the schema cannot say."""
-    with _bulk_allocation():
+    with bulk_allocation():
         return _parse(data, source, now_ms)
 
 
 def _parse(data: bytes, source: str, now_ms: int) -> ProgressDoc:
     doc = load_json(data, source)
+    head = check_header(doc, source, now_ms)
+    if head.kind != "full":
+        return head
+    latest = min(now_ms, head.exported_ms) + CLOCK_SKEW_MS
+    return replace(head, reviews=_unique_reviews(doc["reviews"], source, latest))
+
+
+def check_header(doc: Any, source: str, now_ms: int) -> ProgressDoc:
+    """Every check of an export but those of its review entries' times and ids (the schema
+    check covers whatever `doc["reviews"]` holds). The result has no reviews."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
         raise ProgressError(f"{source}: not a cmqprep progress export (make one with "
                             f"'cmqprep progress export -o FILE')")
@@ -244,12 +292,9 @@ def _parse(data: bytes, source: str, now_ms: int) -> ProgressDoc:
     if exported_ms > now_ms + CLOCK_SKEW_MS:
         raise ProgressError(f"{source}: exported_at {doc['exported_at']} is in the future")
     _check_figures(doc, source)
-    reviews = None
-    if doc["kind"] == "full":
-        reviews = _unique_reviews(doc["reviews"], source, min(now_ms, exported_ms) + CLOCK_SKEW_MS)
     summary = {k: v for k, v in doc.items() if k != "reviews"}
     return ProgressDoc(doc["member"]["id"], doc["member"]["name"], exported_ms, doc["kind"],
-                       summary, reviews)
+                       summary, None)
 
 
 def _check_figures(doc: dict[str, Any], source: str) -> None:
@@ -288,28 +333,6 @@ def _unique_reviews(rows: list[dict[str, Any]], source: str, latest_ms: int) -> 
 
 
 # ---- merging --------------------------------------------------------------------------------
-
-@dataclass
-class MergePlan:
-    new: list[Review]
-    present: int
-    conflicts: list[tuple[Review, Review]]  # (in the file, already stored)
-
-
-def plan_merge(incoming: Iterable[Review], stored: Mapping[str, Review]) -> MergePlan:
-    """Split incoming reviews into new ones and ones already stored (same id, same content);
-    the same id with other content is a conflict: the log is append-only, never rewritten."""
-    plan = MergePlan([], 0, [])
-    for r in incoming:
-        old = stored.get(r.id)
-        if old is None:
-            plan.new.append(r)
-        elif old == r:
-            plan.present += 1
-        else:
-            plan.conflicts.append((r, old))
-    return plan
-
 
 def describe_conflict(file_review: Review, stored: Review) -> str:
     diff = [f"{f} {getattr(file_review, f)!r} here, {getattr(stored, f)!r} stored"

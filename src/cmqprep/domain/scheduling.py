@@ -7,11 +7,14 @@ or integer epoch milliseconds (UTC); nothing here reads the clock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from enum import IntEnum
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from cmqprep.domain.fsrs_fast import FsrsStep
 
 if TYPE_CHECKING:  # fsrs is imported on first use: the launch path (home screen) never needs it
     from fsrs import Scheduler
@@ -106,45 +109,71 @@ def _fsrs_scheduler(cfg: SchedulerConfig) -> Scheduler:
     )
 
 
+@lru_cache(maxsize=8)
+def _fast_step(cfg: SchedulerConfig) -> FsrsStep:
+    """The pure-float FSRS step for these settings; the fsrs package supplies the parameters."""
+    sched = _scheduler(cfg)
+    return FsrsStep(sched.parameters, cfg.desired_retention, cfg.learning_steps_min,
+                    cfg.relearning_steps_min, cfg.maximum_interval_days)
+
+
+def _step_fn(cfg: SchedulerConfig) -> FsrsStep:
+    return _fast_step(cfg if cfg.exam_cap_ms is None else replace(cfg, exam_cap_ms=None))
+
+
 def apply_review(s: SchedState, grade: Grade, at_ms: int,
                  cfg: SchedulerConfig = SchedulerConfig()) -> SchedState:
     """One FSRS step: the state after reviewing with `grade` at `at_ms`.
 
-    With `cfg.exam_cap_ms` set, the due date of an item not yet well learned is capped there."""
-    import fsrs  # cheap after the first call: a sys.modules lookup
-
-    scheduler = _scheduler(cfg)
+    With `cfg.exam_cap_ms` set, the due date of an item not yet well learned is capped there.
+    The step is domain/fsrs_fast.py: the same results as fsrs' Scheduler.review_card (fuzzing
+    off), without building its objects."""
+    r = int(grade)
     if s.state == NEW:
-        card = fsrs.Card(card_id=1, state=fsrs.State.Learning, step=0, due=from_ms(at_ms))
+        state, step, st, d, due_ms = _step_fn(cfg).review(LEARNING, 0, None, None, None, r, at_ms)
     else:
-        card = fsrs.Card(card_id=1, state=fsrs.State(s.state), step=s.step, stability=s.stability,
-                         difficulty=s.difficulty, due=from_ms(s.due_ms or at_ms),
-                         last_review=(from_ms(s.last_review_ms)
-                                      if s.last_review_ms is not None else None))
-    card, _log = scheduler.review_card(card, fsrs.Rating(int(grade)), review_datetime=from_ms(at_ms))
-    lapsed = s.state == REVIEW and grade == Grade.AGAIN
-    due_ms = max(to_ms(card.due), at_ms)
-    cap = cfg.exam_cap_ms
+        state, step, st, d, due_ms = _step_fn(cfg).review(s.state, s.step, s.stability,
+                                                          s.difficulty, s.last_review_ms, r, at_ms)
+    return SchedState(state, step, st, d, _capped_due(due_ms, at_ms, state, st, cfg.exam_cap_ms),
+                      at_ms, s.reps + 1, s.lapses + (1 if s.state == REVIEW and r == 1 else 0))
+
+
+def _capped_due(due_ms: int, at_ms: int, state: int, stability: float, cap: int | None) -> int:
+    due_ms = max(due_ms, at_ms)
     # Before the exam, an interval that would jump past it is cut to the eve of the exam unless
     # the item is well learned. From the eve on there is nothing left to cut to.
-    if cap is not None and at_ms < cap < due_ms and not well_learned(int(card.state),
-                                                                    card.stability):
-        due_ms = cap
-    return SchedState(
-        state=int(card.state), step=card.step, stability=card.stability,
-        difficulty=card.difficulty, due_ms=due_ms, last_review_ms=at_ms,
-        reps=s.reps + 1, lapses=s.lapses + (1 if lapsed else 0),
-    )
+    if cap is not None and at_ms < cap < due_ms and not well_learned(state, stability):
+        return cap
+    return due_ms
 
 
 def replay(reviews: list[tuple[int, Grade]], cfg: SchedulerConfig = SchedulerConfig()) -> SchedState:
     """Schedule state rebuilt from an item's review log (time, grade), taken in time order.
 
-    Reviews with the same instant keep the order given (callers sort ties by review id)."""
-    s = SchedState()
-    for at_ms, grade in sorted(reviews, key=lambda r: r[0]):
-        s = apply_review(s, grade, at_ms, cfg)
-    return s
+    Reviews with the same instant keep the order given (callers sort ties by review id).
+    Equal to applying apply_review review by review, with one SchedState built at the end."""
+    if not reviews:
+        return SchedState()
+    return replay_sorted(sorted(reviews, key=lambda r: r[0]), cfg)
+
+
+def replay_sorted(reviews: Sequence[Sequence[Any]], cfg: SchedulerConfig = SchedulerConfig()
+                  ) -> SchedState:
+    """replay() for a non-empty log already in order: entries (time, grade, ...), where the
+    grade may be a plain int 1-4 and anything after it is ignored."""
+    review = _step_fn(cfg).review
+    cap = cfg.exam_cap_ms
+    state, step, st, d, last = LEARNING, 0, None, None, None
+    due_ms = 0
+    lapses = 0
+    for rec in reviews:
+        at_ms, r = rec[0], int(rec[1])
+        if state == REVIEW and r == 1 and last is not None:
+            lapses += 1
+        state, step, st, d, due_ms = review(state, step, st, d, last, r, at_ms)
+        due_ms = _capped_due(due_ms, at_ms, state, st, cap)
+        last = at_ms
+    return SchedState(state, step, st, d, due_ms, last, len(reviews), lapses)
 
 
 def retrievability(s: SchedState, now_ms: int, cfg: SchedulerConfig = SchedulerConfig()) -> float:

@@ -8,17 +8,18 @@ tens of thousands of items. A test checks both give identical rows.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Select, bindparam, delete, insert, select, tuple_, update
 
 from cmqprep.db.models import ItemRow, PackRow, ReviewRow, ScheduleRow
-from cmqprep.domain.scheduling import Grade, SchedState, SchedulerConfig, replay
+from cmqprep.db.prepared import Prepared
+from cmqprep.domain.scheduling import SchedState, SchedulerConfig, replay_sorted
 
 CHUNK = 900  # values per IN (...): under every backend's parameter limit
 SCAN_ABOVE = 2000  # with more items than this, one ordered scan beats many IN queries
+BATCH = 5000  # schedule rows written at a time
 
 
 class ItemKey(NamedTuple):
@@ -49,24 +50,60 @@ def installed_items(conn: Connection, keys: Sequence[tuple[str, str]]) -> list[I
 
 
 def _logs(conn: Connection, profile_id: int, items: Sequence[ItemKey]
-          ) -> dict[tuple[str, str], list[tuple[int, Grade]]]:
+          ) -> Iterator[tuple[ItemKey, list[tuple[int, int, str]]]]:
+    """Each item's replayable log (time, rating, id) in (time, id) order, one at a time.
+
+    The reviews come in (pack, item, time) order, which the ix_reviews_item index gives
+    without a sort, and are grouped as they come, so only one item's log is in memory. Ties in
+    time (rare) are put in id order here: asking the database for that order too makes it sort
+    the whole result."""
     by_key = {(i.pack_key, i.item_key): i for i in items}
     base = select(ReviewRow.pack_key, ReviewRow.item_key, ReviewRow.reviewed_ms,
-                  ReviewRow.rating).where(ReviewRow.profile_id == profile_id)
-    order = (ReviewRow.reviewed_ms, ReviewRow.id)
+                  ReviewRow.rating, ReviewRow.id).where(ReviewRow.profile_id == profile_id)
+    order = (ReviewRow.pack_key, ReviewRow.item_key, ReviewRow.reviewed_ms)
     if len(items) > SCAN_ABOVE:
-        queries = [base.order_by(*order)]
+        batches = [_raw_rows(conn, base.order_by(*order))]
     else:
-        queries = [base.where(tuple_(ReviewRow.pack_key, ReviewRow.item_key).in_(part))
-                   .order_by(*order) for part in _chunks(list(by_key), CHUNK // 2)]
-    grades = {int(g): g for g in Grade}
-    logs: dict[tuple[str, str], list[tuple[int, Grade]]] = defaultdict(list)
-    for q in queries:
-        for pack_key, item_key, at, rating in conn.execute(q):
-            item = by_key.get((pack_key, item_key))
-            if item is not None and (item.reset_ms is None or at >= item.reset_ms):
-                logs[(pack_key, item_key)].append((at, grades[rating]))
-    return logs
+        batches = [conn.execution_options(yield_per=10_000).execute(
+            base.where(tuple_(ReviewRow.pack_key, ReviewRow.item_key).in_(part))
+            .order_by(*order)).partitions() for part in _chunks(list(by_key), CHUNK // 2)]
+    for batch in batches:
+        pack: str | None = None
+        key: str | None = None
+        item: ItemKey | None = None
+        log: list[tuple[int, int, str]] = []
+        tie = False
+        for rows in batch:
+            for pack_key, item_key, at, rating, rid in rows:
+                if item_key != key or pack_key != pack:
+                    if item is not None and log:
+                        yield item, _in_id_order(log) if tie else log
+                    pack, key, log, tie = pack_key, item_key, [], False
+                    item = by_key.get((pack_key, item_key))
+                if item is not None and (item.reset_ms is None or at >= item.reset_ms):
+                    if log and log[-1][0] == at:
+                        tie = True
+                    log.append((at, rating, rid))
+        if item is not None and log:
+            yield item, _in_id_order(log) if tie else log
+
+
+def _raw_rows(conn: Connection, query: Select[Any]) -> Iterator[list[Any]]:
+    """A million-row read straight from the DBAPI cursor, in batches of plain tuples: the
+    statement is compiled once for the dialect, and SQLAlchemy's per-row result processing
+    (about a microsecond a row) is skipped; these columns need no type conversion."""
+    stmt = Prepared(query, conn.dialect)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(stmt.sql, stmt.args({}))
+        while rows := cursor.fetchmany(10_000):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _in_id_order(log: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    return sorted(log, key=lambda r: (r[0], r[2]))
 
 
 def _existing(conn: Connection, profile_id: int, items: Sequence[ItemKey]
@@ -94,40 +131,53 @@ def _values(st: SchedState, prefix: str = "") -> dict[str, Any]:
 
 def rebuild_bulk(conn: Connection, profile_id: int, items: Sequence[ItemKey],
                  cfg: SchedulerConfig) -> int:
-    """Replay each item's log into the profile's schedule row; returns the rows written."""
+    """Replay each item's log into the profile's schedule row; returns the rows written.
+
+    Rows are written in batches as the logs stream by, so memory holds one batch."""
     if not items:
         return 0
-    logs = _logs(conn, profile_id, items)
     existing = _existing(conn, profile_id, items)
-    inserts, updates, deletes = [], [], []
-    for item in items:
-        log = logs.get((item.pack_key, item.item_key))
-        marks = existing.get(item.id)
-        if not log:
-            if marks is None:
-                continue
-            if not any(marks):
-                deletes.append(item.id)
-            else:
-                updates.append(_values(SchedState(), "v_") | {"k_item": item.id})
-            continue
-        st = replay(log, cfg)
-        if marks is None:
+    table = ScheduleRow.__table__
+    update_stmt = update(table).where(table.c.profile_id == profile_id,
+                                      table.c.item_id == bindparam("k_item")).values(
+        {c: bindparam("v_" + c) for c in _STATE_COLUMNS})
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    written = 0
+
+    def flush() -> int:
+        if inserts:
+            conn.execute(insert(table), inserts)
+        if updates:
+            conn.execute(update_stmt, updates)
+        n = len(inserts) + len(updates)
+        inserts.clear()
+        updates.clear()
+        return n
+
+    replayed: set[int] = set()
+    for item, log in _logs(conn, profile_id, items):
+        replayed.add(item.id)
+        st = replay_sorted(log, cfg)
+        if item.id not in existing:
             inserts.append(_values(st) | {"profile_id": profile_id, "item_id": item.id,
                                           "area": item.area, "suspended": False,
                                           "flagged": False})
         else:
             updates.append(_values(st, "v_") | {"k_item": item.id})
-    table = ScheduleRow.__table__
-    for part in _chunks(inserts, 5000):
-        conn.execute(insert(table), list(part))
-    if updates:
-        stmt = update(table).where(table.c.profile_id == profile_id,
-                                   table.c.item_id == bindparam("k_item")).values(
-            {c: bindparam("v_" + c) for c in _STATE_COLUMNS})
-        for part in _chunks(updates, 5000):
-            conn.execute(stmt, list(part))
+        if len(inserts) + len(updates) >= BATCH:
+            written += flush()
+    deletes = []
+    for item in items:  # items with nothing left to replay (all reviews before a reset)
+        marks = existing.get(item.id)
+        if item.id in replayed or marks is None:
+            continue
+        if not any(marks):
+            deletes.append(item.id)
+        else:
+            updates.append(_values(SchedState(), "v_") | {"k_item": item.id})
+    written += flush()
     for part in _chunks(deletes):
         conn.execute(delete(table).where(table.c.profile_id == profile_id,
                                          table.c.item_id.in_(part)))
-    return len(inserts) + len(updates) + len(deletes)
+    return written + len(deletes)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, insert, select
+from sqlalchemy import Connection, Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from cmqprep import __version__
 from cmqprep.config import Settings
-from cmqprep.db.engine import read_session, write_session
+from cmqprep.db.engine import read_session, translated_errors, write_session
 from cmqprep.db.models import ItemRow, PackRow, ProfileRow, ReviewRow
 from cmqprep.domain.progress import (
     MAX_FILE_BYTES,
@@ -23,26 +24,24 @@ from cmqprep.domain.progress import (
     ProgressDoc,
     ProgressError,
     Review,
-    describe_conflict,
     encode,
     parse,
-    plan_merge,
     streak,
     study_day,
     summary_document,
 )
+from cmqprep.domain.progress_stream import ExportStream, NotStreamable
 from cmqprep.domain.scheduling import to_ms
 from cmqprep.services.bulk_rebuild import installed_items, rebuild_bulk
+from cmqprep.services.progress_import import ImportReport, Merger
 from cmqprep.services.settings_cache import scheduler_config
 
-CHUNK = 900  # ids per IN (...) query: under every backend's parameter limit
+CHUNK_REVIEWS = 5000  # reviews checked and inserted at a time
+BULK_CACHE_KIB = 48 * 1024  # SQLite page cache while importing (64 MiB: 8% faster, +40 MB)
+__all__ = ["ExportResult", "ImportReport", "export_progress", "import_progress", "read_export"]
 _REVIEW_COLUMNS = (ReviewRow.id, ReviewRow.pack_key, ReviewRow.item_key, ReviewRow.reviewed_ms,
                    ReviewRow.rating, ReviewRow.duration_ms, ReviewRow.source,
                    ReviewRow.state_before, ReviewRow.chosen, ReviewRow.correct)
-
-
-def _review(row: Any) -> Review:
-    return Review._make(row)  # the Boolean column already comes back as bool or None
 
 
 def _rounded(x: float | None) -> float | None:
@@ -182,42 +181,49 @@ def export_progress(engine: Engine, profile_id: int, settings: Settings, now: da
 
 # ---- import ---------------------------------------------------------------------------------
 
-def read_export(path: Path, now: datetime) -> ProgressDoc:
-    """Read and validate an export file; its size is checked before anything is read."""
+def _checked_file(path: Path) -> None:
+    """The file exists, is a regular file and is within the size limit (before any read)."""
     source = str(path)
     try:
         size = path.stat().st_size
         if not path.is_file():
             raise ProgressError(f"{source}: not a file")
-        if size > MAX_FILE_BYTES:
-            raise ProgressError(f"{source}: {size / 2**20:.0f} MiB is over the "
-                                f"{MAX_FILE_BYTES // 2**20} MiB limit for a progress export")
-        data = path.read_bytes()
     except OSError as exc:
         raise ProgressError(f"{source}: cannot read it: {exc.strerror}") from None
-    return parse(data, source, to_ms(now))
+    if size > MAX_FILE_BYTES:
+        raise ProgressError(f"{source}: {size / 2**20:.0f} MiB is over the "
+                            f"{MAX_FILE_BYTES // 2**20} MiB limit for a progress export")
 
 
-@dataclass
-class ImportReport:
-    source: str
-    name: str
-    member_id: str
-    exported_ms: int
-    same_member: bool
-    profile_name: str
-    in_file: int = 0
-    added: int = 0
-    present: int = 0
-    not_installed_reviews: int = 0
-    not_installed_items: int = 0
-    rebuilt: int = 0
-    packs_missing: list[str] = field(default_factory=list)
+def read_export(path: Path, now: datetime) -> ProgressDoc:
+    """Read and validate an export file whole; its size is checked before anything is read."""
+    _checked_file(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProgressError(f"{path}: cannot read it: {exc.strerror}") from None
+    return parse(data, str(path), to_ms(now))
 
 
-def _chunks(rows: list[Review], size: int = CHUNK) -> Iterator[list[Review]]:
-    for i in range(0, len(rows), size):
-        yield rows[i:i + size]
+@contextlib.contextmanager
+def _stream(path: Path, now_ms: int) -> Iterator[ExportStream]:
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        raise ProgressError(f"{path}: cannot read it: {exc.strerror}") from None
+    with f:
+        def read(n: int) -> bytes:
+            try:
+                return f.read(n)
+            except OSError as exc:
+                raise ProgressError(f"{path}: cannot read it: {exc.strerror}") from None
+        yield ExportStream(read, str(path), now_ms)
+
+
+def _summary_refused(source: str) -> ProgressError:
+    return ProgressError(f"{source}: a summary-only export has no review log, so there is "
+                         f"nothing to merge (export again without --summary-only, or add it "
+                         f"to the study group with 'cmqprep group add')")
 
 
 def import_progress(engine: Engine, profile_id: int, settings: Settings, path: Path,
@@ -227,63 +233,81 @@ def import_progress(engine: Engine, profile_id: int, settings: Settings, path: P
     Reviews already here (same id, same content) are skipped; a same id with other content
     refuses the whole file. The schedule of every item that gained reviews is rebuilt by
     replaying its merged log; reviews of items not installed are kept for when they are.
+    The file is streamed; one laid out otherwise than cmqprep writes it is read whole.
     """
+    _checked_file(path)
+    now_ms = to_ms(now)
+    try:
+        with _stream(path, now_ms) as stream:
+            doc = stream.header()
+            if doc.kind != "full":
+                raise _summary_refused(str(path))
+            return _merge(engine, profile_id, settings, path, doc,
+                          stream.reviews(), lambda: _rescan(path, now_ms))
+    except NotStreamable:  # raised before the transaction commits: nothing was kept
+        pass
     doc = read_export(path, now)
-    source = str(path)
     if doc.reviews is None:
-        raise ProgressError(f"{source}: a summary-only export has no review log, so there is "
-                            f"nothing to merge (export again without --summary-only, or add it "
-                            f"to the study group with 'cmqprep group add')")
-    with write_session(engine) as s:
+        raise _summary_refused(str(path))
+    reviews = doc.reviews
+    return _merge(engine, profile_id, settings, path, doc, [(0, reviews)],
+                  lambda: [(0, reviews)])
+
+
+def _rescan(path: Path, now_ms: int) -> Iterator[tuple[int, list[Review]]]:
+    with _stream(path, now_ms) as again:
+        again.header()
+        yield from again.reviews()
+
+
+def _merge(engine: Engine, profile_id: int, settings: Settings, path: Path, doc: ProgressDoc,
+           chunks: Iterable[tuple[int, list[Review]]],
+           rescan: Callable[[], Iterable[tuple[int, list[Review]]]]) -> ImportReport:
+    source = str(path)
+    with translated_errors(engine), write_session(engine) as s:
         profile = s.get(ProfileRow, profile_id)
         assert profile is not None
         report = ImportReport(source, doc.name, doc.member_id, doc.exported_ms,
-                              doc.member_id == profile.member_id, profile.name,
-                              in_file=len(doc.reviews))
+                              doc.member_id == profile.member_id, profile.name)
         conn = s.connection()
-        new = _new_reviews(conn, profile_id, doc.reviews, source, report)
-        report.added = len(new)
-        if not new:
-            return report
-        for chunk in _chunks(new, 5000):
-            conn.execute(insert(ReviewRow.__table__), [
-                {"id": r.id, "profile_id": profile_id, "pack_key": r.pack, "item_key": r.item,
-                 "reviewed_ms": r.at_ms, "rating": r.rating, "duration_ms": r.duration_ms,
-                 "source": r.source, "state_before": r.state_before, "chosen": r.chosen,
-                 "correct": r.correct} for r in chunk])
-        touched: dict[tuple[str, str], int] = {}
-        for r in new:
-            touched[(r.pack, r.item)] = touched.get((r.pack, r.item), 0) + 1
-        items = installed_items(conn, list(touched))
-        installed = {(i.pack_key, i.item_key) for i in items}
-        missing = [k for k in touched if k not in installed]
-        report.not_installed_items = len(missing)
-        report.not_installed_reviews = sum(touched[k] for k in missing)
-        packs = set(conn.scalars(select(PackRow.key)))
-        report.packs_missing = sorted({p for p, _ in missing} - packs)
-        report.rebuilt = rebuild_bulk(conn, profile_id, items, scheduler_config(settings))
+        with _bulk_cache(conn):
+            _merge_in(conn, profile_id, settings, source, report, chunks, rescan)
     return report
 
 
-def _new_reviews(conn: Connection, profile_id: int, reviews: list[Review], source: str,
-                 report: ImportReport) -> list[Review]:
-    """The file's reviews not yet stored, checking the stored ones agree (ids looked up by
-    chunk, so memory stays flat however long the profile's log is)."""
-    new: list[Review] = []
-    for chunk in _chunks(reviews):
-        stored: dict[str, Review] = {}
-        for row in conn.execute(select(ReviewRow.profile_id, *_REVIEW_COLUMNS)
-                                .where(ReviewRow.id.in_([r.id for r in chunk]))):
-            if row[0] != profile_id:
-                other = conn.scalar(select(ProfileRow.name).where(ProfileRow.id == row[0]))
-                raise ProgressError(f"{source}: review id {row[1]} is already in this database "
-                                    f"under the profile {other!r}; a review belongs to one "
-                                    f"profile only")
-            stored[row[1]] = _review(row[1:])
-        plan = plan_merge(chunk, stored)
-        if plan.conflicts:
-            raise ProgressError(f"{source}: the file disagrees with the review log here (was "
-                                f"it edited?): {describe_conflict(*plan.conflicts[0])}")
-        new.extend(plan.new)
-        report.present += plan.present
-    return new
+@contextlib.contextmanager
+def _bulk_cache(conn: Connection) -> Iterator[None]:
+    """A larger SQLite page cache for this import only: inserting a million reviews updates
+    three indexes at random places, and with the default 2 MiB cache most of those updates
+    fetch their pages through the OS again."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+
+
+def _merge_in(conn: Connection, profile_id: int, settings: Settings, source: str,
+              report: ImportReport, chunks: Iterable[tuple[int, list[Review]]],
+              rescan: Callable[[], Iterable[tuple[int, list[Review]]]]) -> None:
+    merger = Merger(conn, profile_id, source, report, rescan)
+    for first, reviews in chunks:
+        for part in range(0, len(reviews), CHUNK_REVIEWS):
+            merger.add(first + part, reviews[part:part + CHUNK_REVIEWS])
+    if not report.added:
+        return
+    touched = merger.touched
+    del merger  # its id filter is not needed for the rebuild
+    items = installed_items(conn, list(touched))
+    installed = {(i.pack_key, i.item_key) for i in items}
+    missing = [k for k in touched if k not in installed]
+    report.not_installed_items = len(missing)
+    report.not_installed_reviews = sum(touched[k] for k in missing)
+    packs = set(conn.scalars(select(PackRow.key)))
+    report.packs_missing = sorted({p for p, _ in missing} - packs)
+    del installed, missing
+    report.rebuilt = rebuild_bulk(conn, profile_id, items, scheduler_config(settings))
