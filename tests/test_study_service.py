@@ -171,3 +171,25 @@ def test_home_counts_per_area(ctx) -> None:
     assert by[card.area].seen == 1 and by[card.area].due == 1  # learning step due later today
     assert counts.reviews_total == 1 and counts.reviews_today == 1
     assert sum(a.new for a in counts.areas) == 4
+
+
+def test_a_failed_undo_changes_nothing_and_can_be_retried(ctx, monkeypatch) -> None:
+    import pytest
+
+    import cmqprep.services.study as study_service
+    from cmqprep.db.engine import DatabaseError
+
+    sess = session(ctx)
+    card, _ = answer(sess)
+
+    def full_disk(*_a, **_k):
+        raise DatabaseError("the disk is full")
+
+    with monkeypatch.context() as m:
+        m.setattr(study_service, "write_session", full_disk)
+        with pytest.raises(DatabaseError):
+            sess.undo()
+    # the answer is still in the run and in the log, so undo works once the disk has room
+    assert len(sess.history) == 1 and sess.summary.studied == 1
+    assert [k for k, *_ in log(ctx)] == [card.item_key]
+    assert sess.undo().item_id == card.item_id and log(ctx) == []

@@ -14,6 +14,7 @@ from cmqprep.ui.app import make_app
 from cmqprep.ui.screens.home import HomeScreen
 from cmqprep.ui.screens.study import StudyScreen
 from cmqprep.ui.screens.summary import SummaryDialog
+from cmqprep.ui.widgets.card_text import CardText
 from tests.conftest import question, write_pack
 
 
@@ -25,6 +26,11 @@ def logged(ctx) -> list[tuple[str, int]]:
 
 def plain(app, selector: str) -> str:
     return str(app.screen.query_one(selector).render())
+
+
+def shown(app, part: str) -> str:
+    """The text of one part of the study card ("prompt", "opt0".."opt3", "verdict", ...)."""
+    return app.screen.query_one("#card-text", CardText).text(part)
 
 
 async def test_study_several_cards_by_keys_and_find_exactly_those_reviews(ctx) -> None:
@@ -42,7 +48,7 @@ async def test_study_several_cards_by_keys_and_find_exactly_those_reviews(ctx) -
             ctx.clock.advance(seconds=30)
             if card.kind == "term":
                 await pilot.press("space")
-                assert card.explanation in plain(app, "#explanation")
+                assert card.explanation in shown(app, "explanation")
                 await pilot.press("3")
                 expected.append((card.item_key, 3))
                 continue
@@ -50,12 +56,12 @@ async def test_study_several_cards_by_keys_and_find_exactly_those_reviews(ctx) -
             wrong = "abcd"[(card.answer + 1) % 4]
             if step == "wrong":
                 await pilot.press(wrong)
-                assert "Not quite" in plain(app, "#verdict")
+                assert "Not quite" in shown(app, "verdict")
                 await pilot.press("enter")
                 expected.append((card.item_key, 1))
             else:
                 await pilot.press(right)
-                assert plain(app, "#verdict").startswith("Right")
+                assert shown(app, "verdict").startswith("Right")
                 key = {"right-4": "4", "right-2": "2"}.get(step, "enter")
                 await pilot.press(key)
                 expected.append((card.item_key, {"enter": 3, "4": 4, "2": 2}[key]))
@@ -113,11 +119,11 @@ async def test_pack_text_is_shown_literally(tmp_path: Path, clock) -> None:
     ctx = open_context(data, default_url(data), "default", clock, random.Random(1), bank_dir=pack)
     app = make_app(ctx, start=("study", None))
     async with app.run_test(size=(80, 24)) as pilot:
-        text = plain(app, "#prompt")
+        text = shown(app, "prompt")
         assert text == "[bold]Bold?[/] [@click=app.quit]quit[/] \u241b[31mred\u241b]0;title\u2407 end"
-        options = [plain(app, f"#opt{i}") for i in range(4)]
+        options = [shown(app, f"opt{i}") for i in range(4)]
         assert any("[red]a[/red]" in o for o in options) and any("b [/]" in o for o in options)
-        await pilot.click("#prompt")  # a click on the text must not trigger app.quit
+        await pilot.click("#card-text")  # a click on the text must not trigger app.quit
         assert app.is_running
     ctx.engine.dispose()
 
@@ -132,11 +138,11 @@ async def test_term_card_reveal_and_rate_by_keys(tmp_path: Path, clock) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         first = screen.card
-        assert first.kind == "term" and plain(app, "#explanation") == ""
+        assert first.kind == "term" and shown(app, "explanation") == ""
         await pilot.press("a", "3")  # answer keys do nothing before the back is shown
         assert logged(ctx) == [] and screen.phase == "front"
         await pilot.press("space")
-        assert plain(app, "#explanation") == first.explanation and screen.phase == "back"
+        assert shown(app, "explanation") == first.explanation and screen.phase == "back"
         await pilot.press("4")
         second = screen.card
         await pilot.press("space", "enter")  # Enter rates Good

@@ -259,7 +259,9 @@ class StudySession:
         returns to what it was. Returns the card to show again, or None if nothing to undo."""
         if not self.history:
             return None
-        last = self.history.pop()
+        # Popped only once the write has committed: a failed write (full disk) leaves the
+        # run exactly as it was, so the learner can try again.
+        last = self.history[-1]
         with write_session(self.engine) as s:
             review = s.get(ReviewRow, last.review_id)
             if review is not None:
@@ -270,6 +272,7 @@ class StudySession:
             else:
                 write_state_for(s, self.profile_id, last.card.item_id, last.card.area,
                                 last.before, row)
+        self.history.pop()
         assert last.after.last_review_ms is not None
         self._count(last.before.state, last.after.last_review_ms, -1)
         if last.before.state == NEW:

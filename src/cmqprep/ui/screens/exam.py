@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from cmqprep.domain.exam import format_clock
 from cmqprep.domain.items import LETTERS
@@ -20,6 +20,7 @@ from cmqprep.services.context import AppContext
 from cmqprep.services.exam import AttemptView, QuestionView, TimeUp
 from cmqprep.ui.literal import literal
 from cmqprep.ui.screens.exam_dialogs import ConfirmDialog, JumpDialog, NavigatorDialog
+from cmqprep.ui.widgets.keybar import KeyBar
 
 WARN_MS = 5 * 60_000
 
@@ -67,7 +68,7 @@ class ExamScreen(Screen[None]):
             for i in range(4):
                 yield Static(classes="exam-option", id=f"xopt{i}")
             yield Static(id="exam-feedback")
-        yield Footer()
+        yield KeyBar()
 
     def now_ms(self) -> int:
         return to_ms(self.ctx.clock())

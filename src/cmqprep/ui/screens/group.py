@@ -9,12 +9,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from cmqprep.domain.scheduling import from_ms
 from cmqprep.services.context import AppContext
 from cmqprep.services.group import GroupView, group_view
 from cmqprep.ui.literal import literal
+from cmqprep.ui.widgets.keybar import KeyBar
 
 EMPTY = ("No group members yet. Each member runs 'cmqprep progress export --summary-only -o "
          "FILE' and shares the file; add the files with 'cmqprep group add FILE...'.")
@@ -49,7 +50,7 @@ class GroupScreen(Screen[None]):
         yield DataTable(id="group-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="group-weakest")
         yield Static(LEGEND, id="group-legend")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.action_refresh()

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from cmqprep.domain.exam import bar, format_clock
 from cmqprep.domain.items import LETTERS
@@ -15,6 +15,7 @@ from cmqprep.services import exam
 from cmqprep.services.context import AppContext
 from cmqprep.services.exam import AttemptView
 from cmqprep.ui.literal import literal
+from cmqprep.ui.widgets.keybar import KeyBar
 
 ASQ_NOTE = ("ASQ reports a scaled score (550 of 750 to pass) and publishes no percentage cut. "
             "The target percentage is your own (setting exam_pass_percent); this estimate is "
@@ -65,7 +66,7 @@ class ResultsScreen(Screen[None]):
         yield DataTable(id="results-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="results-detail"):
             yield Static(id="results-question")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         lines = score_lines(self.view, self.ctx.settings.exam_pass_percent)
