@@ -32,7 +32,7 @@ RETIRED_SHARE = 0.01
 SUSPENDED_SHARE = 0.005
 SPAN_MS = 2 * 365 * 86_400_000
 SEED = 2026
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4  # 4: built at schema 0004 (counter tables and triggers filled as it goes)
 LOG = Path(os.environ.get("CMQBENCH_LOG", "/work/shared/data/fsrs-real-review-log.csv"))
 PACK_VERSION = "9999.1"  # newer than the bundled bank, so opening the database installs nothing
 
@@ -42,8 +42,20 @@ WORDS = ("quality process customer supplier team leader strategy measure control
          "planning deployment metric baseline target owner scope budget change vendor").split()
 
 
+def schema_tag() -> str:
+    """A short digest of the migration scripts: a cache built under another schema (0004 is
+    still settling) is never opened as if it were current, and is rebuilt instead."""
+    import hashlib
+
+    versions = Path(__file__).resolve().parent.parent / "src/cmqprep/db/migrations/versions"
+    h = hashlib.sha1()
+    for f in sorted(versions.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:8]
+
+
 def db_path() -> Path:
-    return CACHE / f"synth-v{BUILDER_VERSION}-{N_ITEMS}-{N_REVIEWS}.sqlite"
+    return CACHE / f"synth-v{BUILDER_VERSION}-{schema_tag()}-{N_ITEMS}-{N_REVIEWS}.sqlite"
 
 
 def _text(rng: random.Random, lo: int, hi: int) -> str:
@@ -207,7 +219,8 @@ def ensure_db(force: bool = False) -> Path:
     if path.exists() and not force:
         return path
     print(f"building {path.name} ({N_ITEMS:,} items, {N_REVIEWS:,} reviews) ...")
-    tmp = path.with_name(path.stem + ".building.sqlite")
+    # Per process: two benchmarks started together may both build; the last rename wins.
+    tmp = path.with_name(f"{path.stem}.building-{os.getpid()}.sqlite")
     seconds = build(tmp)
     for suffix in ("-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)

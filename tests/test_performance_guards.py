@@ -16,7 +16,6 @@ from sqlalchemy import event
 
 from cmqprep.db.engine import sqlite_path
 from cmqprep.services import study_queries as sq
-from cmqprep.services.stats import home_counts
 from cmqprep.services.study import StudySession
 
 
@@ -91,8 +90,60 @@ def test_next_card_queries_use_the_queue_indexes(ctx, analyzed: bool) -> None:
     assert "INTEGER PRIMARY KEY" in plan[0]
 
 
+class RecordingCursor:
+    """A DBAPI cursor that keeps every SELECT it runs (the counters path runs on raw cursors)."""
+
+    def __init__(self, raw, seen: list) -> None:  # type: ignore[no-untyped-def]
+        self.raw, self.seen = raw, seen
+
+    def execute(self, sql, params=()):  # type: ignore[no-untyped-def]
+        self.seen.append((sql, params))
+        return self.raw.execute(sql, params)
+
+
 @pytest.mark.parametrize("analyzed", [False, True])
-def test_home_counts_queries_use_indexes(ctx, analyzed: bool) -> None:
+def test_home_counts_from_the_counters_use_indexes(ctx, analyzed: bool) -> None:
+    """The SQLite home counts (services/counts.py): counter rows, then one covering range per
+    area for the due counts, primary-key probes for retired items, and today's reviews from
+    their index (first studies from the partial index)."""
+    from cmqprep.services.counts import sqlite_home_counts
+
+    path = skew(ctx) if analyzed else sqlite_path(ctx.url)
+    seen: list[tuple[str, object]] = []
+    con = sqlite3.connect(path)
+    try:
+        counts = sqlite_home_counts(RecordingCursor(con, seen), ctx.profile_id, "default",
+                                    ctx.settings, ctx.clock())
+    finally:
+        con.close()
+    assert counts.areas and counts.reviews_total is not None
+    checked = set()
+    for statement, plan in plans(path, seen):
+        text = " | ".join(plan)
+        assert not full_scans(plan), (statement, text)
+        # The counter tables hold a row per area (and profile): scanning them is fine.
+        if "FROM schedule WHERE" in statement:
+            assert "COVERING INDEX ix_schedule_area_due (profile_id=? AND area=?" in text, text
+            checked.add("due")
+        if "CROSS JOIN schedule" in statement:
+            assert "COVERING INDEX ix_items_" in text and "(retired=?)" in text, text
+            assert "sqlite_autoindex_schedule_1 (profile_id=? AND item_id=?)" in text, text
+            checked.add("retired")
+        if "state_before = 0" in statement:
+            assert "ix_reviews_new_study" in text, text
+            checked.add("new today")
+        elif "reviewed_ms >= ?" in statement:
+            assert "COVERING INDEX ix_reviews_profile_time (profile_id=? AND reviewed_ms>?)" \
+                in text, text
+            checked.add("reviews today")
+    assert checked == {"due", "retired", "new today", "reviews today"}
+
+
+@pytest.mark.parametrize("analyzed", [False, True])
+def test_counted_home_counts_queries_use_indexes(ctx, analyzed: bool) -> None:
+    """The counting path (databases without the counter triggers)."""
+    from cmqprep.services.stats import counted_home_counts
+
     path = skew(ctx) if analyzed else sqlite_path(ctx.url)
     seen: list[tuple[str, object]] = []
 
@@ -102,7 +153,8 @@ def test_home_counts_queries_use_indexes(ctx, analyzed: bool) -> None:
 
     event.listen(ctx.engine, "before_cursor_execute", capture)
     try:
-        counts = home_counts(ctx.engine, ctx.profile_id, "default", ctx.settings, ctx.clock())
+        counts = counted_home_counts(ctx.engine, ctx.profile_id, "default", ctx.settings,
+                                     ctx.clock())
     finally:
         event.remove(ctx.engine, "before_cursor_execute", capture)
     assert counts.areas and len(seen) > 5
@@ -150,15 +202,19 @@ import textual.app
 _mount = home.HomeScreen.on_mount
 def on_mount(self):
     _mount(self)
-    self.call_after_refresh(lambda: (print(json.dumps(sorted(sys.modules))), self.app.exit()))
+    fast = not self.ctx.engine_ready  # painted from the launch path's sqlite3 reader
+    self.call_after_refresh(lambda: (print(json.dumps(sorted(sys.modules) + ["FAST"] * fast)),
+                                     self.app.exit()))
 home.HomeScreen.on_mount = on_mount
+# What runs after the first paint (engine, readiness) is left out: the snapshot is the paint's.
+home.HomeScreen._after_paint = lambda self, *a: None
 _run = textual.app.App.run
 textual.app.App.run = lambda self, **kw: _run(self, headless=True, **kw)
 sys.exit(cli.main(["--data-dir", sys.argv[1]]))
 """
 
 # Needed only once the learner acts (study, packs, quizzes, imports) or never at run time.
-NOT_AT_LAUNCH = ("fsrs", "alembic", "hypothesis", "pytest", "cmqprep.packs.gift",
+NOT_AT_LAUNCH = ("sqlalchemy", "cmqprep.db.engine", "cmqprep.db.models", "fsrs", "alembic", "hypothesis", "pytest", "cmqprep.packs.gift",
                  "cmqprep.packs.aiken", "cmqprep.packs.csvfmt", "cmqprep.services.study", "cmqprep.services.exam", "cmqprep.services.progress",
                  "cmqprep.ui.screens.study")
 
@@ -188,5 +244,13 @@ def test_the_home_screen_paints_without_modules_it_does_not_use(tmp_path: Path) 
                            capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr[-2000:]
     loaded = _loaded(LAUNCH_CHILD, str(data))
-    assert "cmqprep.ui.screens.home" in loaded and "sqlalchemy" in loaded  # it did run
+    assert "cmqprep.ui.screens.home" in loaded and "FAST" in loaded  # it did run, fast path
     assert not _heavy(loaded)
+
+
+def test_the_full_path_still_opens_what_the_fast_path_cannot(tmp_path: Path) -> None:
+    """First run ever (no database): the launch path declines and the full path creates,
+    migrates and installs; the home screen then paints from the engine."""
+    loaded = _loaded(LAUNCH_CHILD, str(tmp_path / "fresh"))
+    assert "cmqprep.ui.screens.home" in loaded and "FAST" not in loaded
+    assert "sqlalchemy" in loaded

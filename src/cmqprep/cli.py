@@ -17,7 +17,8 @@ from cmqprep.commands.common import context as _context
 GROUPS = ("pack", "quiz", "stats", "backup", "doctor", "progress", "group")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
+    """The command line parser; commands=False: the global options only (the launch path)."""
     p = argparse.ArgumentParser(
         prog="cmqprep",
         description="Study for the ASQ CMQ/OE exam in the terminal. Run with no command to open "
@@ -29,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "live (env CMQPREP_DATA_DIR)")
     p.add_argument("--profile", metavar="NAME", default="default",
                    help="whose progress to use (default: 'default', created on first run)")
+    if not commands:
+        p.set_defaults(command=None)
+        return p
     sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     study = sub.add_parser("study", help="open straight into flashcard study",
@@ -55,8 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# Global options that take a value; a bare `cmqprep` with only these opens the home screen.
+_GLOBAL_VALUED = ("--db", "--data-dir", "--profile")
+
+
+def _opens_home(argv: Sequence[str]) -> bool:
+    """True when argv names no command (so the ~20 command parsers need not be built at
+    launch). Anything unusual (help, version, abbreviations, a command) says False."""
+    words = iter(argv)
+    for word in words:
+        if word in _GLOBAL_VALUED:
+            if next(words, None) is None:
+                return False  # let the full parser report the missing value
+        elif not (word.startswith(_GLOBAL_VALUED) and "=" in word
+                  and word.split("=", 1)[0] in _GLOBAL_VALUED):
+            return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(commands=not _opens_home(argv))
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
@@ -77,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "pack" and args.pack_command == "validate":
         return args.handler(args)  # needs no database
+    if args.command is None:
+        ctx = _fast_context(args)
+        if ctx is not None:
+            return _run_fast(ctx)
     from cmqprep.db.engine import DatabaseError
     from cmqprep.packs.errors import PackError
     from cmqprep.services.profiles import ProfileError
@@ -98,6 +125,36 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return EXIT_INVALID
     raise AssertionError(args.command)
+
+
+def _fast_context(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The launch fast path's context (services/launch.py), or None for the full path. Only
+    light modules here: SQLAlchemy is imported by a background thread after the first paint."""
+    import os
+
+    from cmqprep import config
+    from cmqprep.db.light import default_url
+    from cmqprep.paths import data_dir
+    from cmqprep.services.launch import fast_context
+
+    directory = data_dir(args.data_dir)
+    # As paths.database_url, which imports db.engine (and with it SQLAlchemy).
+    url = args.db or os.environ.get("CMQPREP_DB") or default_url(directory)
+    return fast_context(directory, url, args.profile, config.system_clock)
+
+
+def _run_fast(ctx) -> int:  # type: ignore[no-untyped-def]
+    from cmqprep.ui.app import make_app
+
+    make_app(ctx).run()
+    failure = ctx.engine_failure()
+    if failure is not None:  # the background open failed: say why, as the full path would
+        from cmqprep.db.engine import DatabaseError
+
+        if isinstance(failure, DatabaseError):
+            raise UserError(str(failure)) from None
+        raise failure
+    return EXIT_OK
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

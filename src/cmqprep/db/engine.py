@@ -13,18 +13,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-HEAD = "0004"
-"""The newest migration; a test checks it matches the Alembic scripts."""
-
-DB_FILENAME = "cmqprep.sqlite"
+# Kept in a module without SQLAlchemy, so the launch path can check the schema with sqlite3.
+from cmqprep.db.light import DB_FILENAME, HEAD, default_url  # noqa: F401  (re-exported)
 
 
 class DatabaseError(Exception):
     """The database cannot be opened or used; the message says what to do."""
-
-
-def default_url(data_dir: Path) -> str:
-    return f"sqlite:///{data_dir / DB_FILENAME}"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -173,8 +167,11 @@ def migrate(engine: Engine, backups: Path | None, now: datetime) -> Path | None:
     return backup
 
 
-def open_database(url: str, data_dir: Path, now: datetime) -> Engine:
-    """Create or open the database at `url`, migrated to HEAD, owner-only where it is a file."""
+def open_database(url: str, data_dir: Path, now: datetime, daily: bool = True) -> Engine:
+    """Create or open the database at `url`, migrated to HEAD, owner-only where it is a file.
+
+    daily=False leaves the day's automatic backup to the caller (the launch path makes it in
+    the background after the home screen is up)."""
     path = sqlite_path(url)
     if path is not None:
         try:
@@ -188,9 +185,10 @@ def open_database(url: str, data_dir: Path, now: datetime) -> Engine:
         if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
             raise DatabaseError(f"the database {path} or its folder is read-only; cmqprep needs "
                                 f"to write there (choose another place with --data-dir)")
-        from cmqprep.services.backups import daily_backup
+        if daily:
+            from cmqprep.services.backups import daily_backup
 
-        daily_backup(path, data_dir / "backups", now)  # at most once a UTC day; never fatal
+            daily_backup(path, data_dir / "backups", now)  # at most once a UTC day; never fatal
     engine = make_engine(url)
     try:
         migrate(engine, data_dir / "backups", now)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -21,6 +22,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+NEW_STUDY_WHERE = "source = 'study' AND state_before = 0"
+"""Rows of ix_reviews_new_study; queries must repeat this text for SQLite to use the index."""
 
 
 class Base(DeclarativeBase):
@@ -144,6 +149,10 @@ class ReviewRow(Base):
     __table_args__ = (
         Index("ix_reviews_profile_time", "profile_id", "reviewed_ms"),
         Index("ix_reviews_item", "profile_id", "pack_key", "item_key", "reviewed_ms"),
+        # 0004: today's first studies of new cards (the new-card limit on the home screen)
+        # without reading the ~10k log rows of a heavy day; one entry per item ever started.
+        Index("ix_reviews_new_study", "profile_id", "reviewed_ms",
+              sqlite_where=text(NEW_STUDY_WHERE), postgresql_where=text(NEW_STUDY_WHERE)),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
@@ -226,3 +235,99 @@ class GroupMemberRow(Base):
     exported_ms: Mapped[int] = mapped_column(Integer)
     added_ms: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(Text)  # JSON
+
+
+# ---- statistics cache (0004): derived from the review log, rebuilt when in doubt -------------
+
+class StatsMetaRow(Base):
+    """Per profile: how far the statistics cache has read the review log.
+
+    `watermark` is the highest reviews rowid folded in (SQLite); `config` the scheduler settings
+    the predictions were made with (JSON; NULL means rebuild); `gen` counts deletions from the
+    log (bumped by a trigger), so a cache computed while rows were deleted is not saved."""
+
+    __tablename__ = "stats_meta"
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    config: Mapped[str | None] = mapped_column(Text, nullable=True)
+    watermark: Mapped[int] = mapped_column(Integer, default=0)
+    gen: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsItemRow(Base):
+    """Per profile and reviewed item (by pack and item key, as the log names it): the FSRS
+    state its log so far replays to, where that replay stopped, and its calibration sums."""
+
+    __tablename__ = "stats_items"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows kept in key order
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reviews: Mapped[int] = mapped_column(Integer)
+    last_ms: Mapped[int] = mapped_column(Integer)  # (reviewed_ms, id) of the last review folded
+    last_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    difficulty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    due_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_review_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reps: Mapped[int] = mapped_column(Integer)
+    lapses: Mapped[int] = mapped_column(Integer)
+    bands: Mapped[str] = mapped_column(Text)  # JSON {band: [n, predicted, recalled, loss]}
+
+
+class StatsBandRow(Base):
+    """Per profile and interval band: calibration sums over all predicted reviews."""
+
+    __tablename__ = "stats_bands"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows kept in key order
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    predicted: Mapped[float] = mapped_column(Float)  # sum of predicted recall
+    recalled: Mapped[int] = mapped_column(Integer)
+    loss: Mapped[float] = mapped_column(Float)  # sum of log-loss terms
+
+
+class StatsBucketRow(Base):
+    """Per profile and 15-minute UTC bucket: reviews and answer time. Every time zone's day
+    boundaries fall on these, so any study-day setting maps buckets to days exactly."""
+
+    __tablename__ = "stats_buckets"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows kept in key order
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start_ms: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviews: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class StatsStaleRow(Base):
+    """Items that lost reviews since the cache read them (filled by a trigger on the log):
+    their cached replay is redone from their whole log."""
+
+    __tablename__ = "stats_stale"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows kept in key order
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+# ---- derived counters (migration 0004; kept exact by SQLite triggers, see db/counters.py) ----
+
+class AreaItemCountRow(Base):
+    """Live (not retired) items per area code, over all packs."""
+
+    __tablename__ = "area_item_counts"
+    area: Mapped[str] = mapped_column(String(16), primary_key=True)
+    live: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AreaScheduleCountRow(Base):
+    """Schedule rows per profile and area (retired items' rows included), and how many of them
+    are still in state new (suspended or flagged before being studied)."""
+
+    __tablename__ = "area_schedule_counts"
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_new: Mapped[int] = mapped_column(Integer, default=0)

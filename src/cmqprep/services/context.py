@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from cmqprep.config import Clock, Settings
 from cmqprep.domain.scheduling import to_ms
 
+if TYPE_CHECKING:  # SQLAlchemy stays off the launch path (services/launch.py)
+    from sqlalchemy import Engine
 
-@dataclass
+
+@dataclass(eq=False)
 class AppContext:
-    engine: Engine
+    """Everything a command or the app needs: the engine, the profile, settings, clock and rng.
+
+    The launch path (services/launch.py) builds one before the engine exists (engine=None and
+    an `opener`): `engine` is then opened by a background thread, and reading it waits for that
+    thread (starting it if it has not started yet). Everywhere else the engine is given."""
+
+    # A property, set up below: reading it may wait for the background open (so not in repr).
+    engine: Engine = field(repr=False)
     data_dir: Path
     url: str
     profile_id: int
@@ -23,6 +35,58 @@ class AppContext:
     clock: Clock
     rng: random.Random
     bank_message: str | None = None  # what the start-up install/update of the bank did
+    opener: Callable[[], Engine] | None = field(default=None, repr=False)
+    then: Callable[[], None] | None = field(default=None, repr=False)  # after the open, same thread
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reader: Any = None  # the launch path's sqlite3 connection, until the engine is up
+        self.notices: list[str] = []  # warnings from the background (e.g. a failed backup)
+        if not self._future.done() and self.opener is None:
+            raise ValueError("AppContext needs an engine or an opener")
+
+    def _get_engine(self) -> Engine:
+        self.start_engine()
+        return self._future.result()
+
+    def _set_engine(self, value: Engine | None) -> None:
+        self._future: Future[Engine] = Future()
+        if value is not None:
+            self._future.set_result(value)
+
+    @property
+    def engine_ready(self) -> bool:
+        return self._future.done()
+
+    def start_engine(self) -> None:
+        """Open the engine in a background thread if that has not begun; `then` runs in the
+        same thread once the engine is ready (the daily backup: it must not delay anything)."""
+        with self._lock:
+            opener, self.opener = self.opener, None
+        if opener is None:
+            return
+        after = self.then
+
+        def run() -> None:
+            try:
+                self._future.set_result(opener())
+            except BaseException as exc:  # reported to whoever reads .engine
+                self._future.set_exception(exc)
+                return
+            if after is not None:
+                after()
+
+        # Not a daemon: quitting at once still lets the day's backup finish its copy.
+        threading.Thread(target=run, name="cmqprep-open", daemon=False).start()
+
+    def engine_failure(self) -> BaseException | None:
+        """The error that stopped the background open, once it has finished (else None)."""
+        return self._future.exception() if self._future.done() else None
+
+
+# A property over the dataclass field: the generated __init__ and dataclasses.replace() go
+# through it, so a context made with an engine behaves exactly like a plain attribute.
+AppContext.engine = property(AppContext._get_engine, AppContext._set_engine)  # type: ignore[assignment,method-assign]
 
 
 def ensure_bundled_bank(engine: Engine, bank_dir: Path, now_ms: int) -> str | None:

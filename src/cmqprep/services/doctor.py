@@ -213,6 +213,8 @@ def diagnose(engine: Engine, path: Path | None, backups: Path | None, now: datet
                 orphans.details.append(f"{n} {what}")
         report.checks.append(orphans)
         report.checks.append(_schedule_check(s))
+        if engine.dialect.name == "sqlite":
+            report.checks.append(_counters_check(s))
     if backups is not None and path is not None:
         report.checks.append(_backup_check(backups, now))
     return report
@@ -235,6 +237,22 @@ def _schedule_check(s: Session) -> Check:
             check.status = NOTE
         check.details.append(f"{len(due_only)} due date(s) were computed with an earlier desired "
                              f"retention; '--repair' recomputes them")
+    return check
+
+
+def _counters_check(s: Session) -> Check:
+    """The home-screen counters (db/counters.py) against a recount, and their triggers."""
+    from cmqprep.db import counters
+
+    check = Check("home-screen counters",
+                  advice="run 'cmqprep doctor --repair' to recount the home-screen counters")
+    have = set(s.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+    missing = sorted(set(counters.TRIGGERS) - have)
+    if missing:
+        check.details.append(f"missing trigger(s): {', '.join(missing)}")
+    check.details.extend(counters.differences(lambda sql, p: s.execute(text(sql), p).all())[:10])
+    if check.details:
+        check.status = WARNING
     return check
 
 
@@ -277,4 +295,16 @@ def repair(engine: Engine) -> RepairResult:
             else:
                 write_state_for(s, m.profile_id, m.item_id, areas[m.item_id], m.expected, row)
             fixed += 1
+        if engine.dialect.name == "sqlite":
+            _recount(s)
     return RepairResult(deleted, fixed)
+
+
+def _recount(s: Session) -> None:
+    """Recreate the counter triggers and recompute the counters (cheap: two GROUP BYs)."""
+    from cmqprep.db import counters
+
+    for sql in counters.drop_trigger_sql() + counters.create_trigger_sql():
+        s.execute(text(sql))
+    for sql, params in counters.refill_sql():
+        s.execute(text(sql), params)

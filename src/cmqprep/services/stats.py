@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, Select, and_, bindparam, case, func, select
@@ -20,31 +19,7 @@ from cmqprep.domain.scheduling import (
     next_day_start,
     to_ms,
 )
-
-
-@dataclass
-class AreaCounts:
-    code: str
-    title: str
-    items: int = 0
-    seen: int = 0
-    due: int = 0
-    new: int = 0
-    weight: int = 0  # scored questions in the blueprint
-
-
-@dataclass
-class HomeCounts:
-    profile: str
-    reviews_total: int
-    reviews_today: int
-    due_now: int
-    new_available: int
-    new_today: int
-    areas: list[AreaCounts] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return asdict(self)
+from cmqprep.services.counts import AreaCounts, HomeCounts, sqlite_home_counts, summarize
 
 
 def areas(engine: Engine) -> list[tuple[str, str, int]]:
@@ -83,7 +58,22 @@ def _per_area(s: Session, q: Select, codes: list[str]) -> dict[str, int]:
 
 
 def home_counts(engine: Engine, profile_id: int, profile_name: str, settings: Settings,
-                now: datetime) -> HomeCounts:
+                now: datetime, with_total: bool = True) -> HomeCounts:
+    """Per-area items, seen, due and new, and today's numbers. On SQLite from the counters the
+    triggers keep (services/counts.py); elsewhere by counting (there are no triggers there)."""
+    if engine.dialect.name == "sqlite":
+        from cmqprep.db.prepared import transaction
+
+        with transaction(engine) as cur:
+            return sqlite_home_counts(cur.raw, profile_id, profile_name, settings, now,
+                                      with_total)
+    return counted_home_counts(engine, profile_id, profile_name, settings, now, with_total)
+
+
+def counted_home_counts(engine: Engine, profile_id: int, profile_name: str, settings: Settings,
+                        now: datetime, with_total: bool = True) -> HomeCounts:
+    """home_counts by counting index ranges, for databases without the counter triggers (and as
+    the reference the counters are tested against)."""
     tz = settings.tz()
     start = to_ms(day_start(now, tz, settings.day_start_hour))
     end = to_ms(next_day_start(now, tz, settings.day_start_hour))
@@ -134,18 +124,14 @@ def home_counts(engine: Engine, profile_id: int, profile_name: str, settings: Se
             ReviewRow.source == "study", ReviewRow.state_before == NEW)) or 0
         reviews_today = s.scalar(select(func.count()).select_from(ReviewRow).where(
             ReviewRow.profile_id == profile_id, ReviewRow.reviewed_ms >= start)) or 0
-        reviews_total = _reviews_total(s, profile_id)
+        reviews_total = _reviews_total(s, profile_id) if with_total else None
     for code in codes:
         c = per_area.setdefault(code, AreaCounts(code, code))
         c.items = items.get(code, 0)
         c.seen = started.get(code, 0) - unseen_rows.get(code, 0)
         c.due = due.get(code, 0)
         c.new = max(0, c.items - started.get(code, 0))
-    unseen = sum(c.new for c in per_area.values())
-    new_left = max(0, settings.new_per_day - new_today)
-    due_now = sum(c.due for c in per_area.values())
-    return HomeCounts(profile_name, reviews_total, reviews_today, due_now, min(unseen, new_left),
-                      new_today, list(per_area.values()))
+    return summarize(profile_name, settings, per_area, new_today, reviews_today, reviews_total)
 
 
 def _reviews_total(s: Session, profile_id: int) -> int:

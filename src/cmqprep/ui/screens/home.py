@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
-from cmqprep.domain.readiness import DailyPlan, daily_plan, study_date
 from cmqprep.services.context import AppContext
-from cmqprep.services.readiness import AreaReport, ReadinessOverall, area_report, overall
-from cmqprep.services.settings_cache import exam_day
-from cmqprep.services.stats import HomeCounts, home_counts
+from cmqprep.services.counts import HomeCounts, exam_day
+from cmqprep.services.launch import home_counts_now
 from cmqprep.ui.literal import literal
+from cmqprep.ui.widgets.keybar import KeyBar
+
+if TYPE_CHECKING:  # SQLAlchemy and the readiness service load after the first paint
+    from cmqprep.domain.readiness import DailyPlan
+    from cmqprep.services.attempt_status import Unfinished
+    from cmqprep.services.readiness import AreaReport, ReadinessOverall
 
 
 class HomeScreen(Screen[None]):
@@ -48,7 +55,7 @@ class HomeScreen(Screen[None]):
         table: DataTable[object] = DataTable(id="areas", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(id="bank-note")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#areas", DataTable)
@@ -64,8 +71,9 @@ class HomeScreen(Screen[None]):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        c = home_counts(self.ctx.engine, self.ctx.profile_id, self.ctx.profile_name,
-                        self.ctx.settings, self.ctx.clock())
+        # Counts only (trigger-kept counters and due ranges: a few ms at 100k items); the
+        # readiness report and, at launch, the engine come after the paint (_after_paint).
+        c = home_counts_now(self.ctx, self.ctx.clock())
         self.counts = c
         self.query_one("#summary", Static).update(literal(
             f"Profile {c.profile}    Due today: {c.due_now}    New available: {c.new_available}"
@@ -78,13 +86,83 @@ class HomeScreen(Screen[None]):
                           key=a.code)
         if c.areas:
             table.move_cursor(row=min(row, len(c.areas) - 1))
-        self._refresh_readiness(c)
-        self._refresh_attempt()
+        self._refresh_plan(c)
+        attempt_pending = not self.ctx.engine_ready
+        if not attempt_pending:
+            self._refresh_attempt()
+        for notice in self.ctx.notices:
+            self.notify(literal(notice), severity="warning", timeout=10)
+        self.ctx.notices.clear()
+        self.call_after_refresh(self._after_paint, attempt_pending)
+
+    def _after_paint(self, attempt_pending: bool = False) -> None:
+        """Start what must not delay a paint: the readiness report (and at launch the engine
+        and the unfinished-attempt note), in a thread; keys stay live meanwhile."""
+        if self.overall is None:
+            self.query_one("#suggest", Static).update("Readiness: computing...")
+        self.run_worker(lambda: self._background(attempt_pending), thread=True, exclusive=True,
+                        group="home-background")
+
+    def _background(self, attempt_pending: bool) -> None:
+        """Worker thread: runs _compute in a daemon thread and waits for it, giving up when the
+        worker is cancelled, so quitting at once never waits for the report (seconds at 100k
+        items); the daemon thread only reads."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        done = threading.Event()
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._compute(worker, attempt_pending)
+            except BaseException as exc:  # handed to the worker: Textual reports it
+                failed.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="cmqprep-home", daemon=True).start()
+        while not done.wait(0.05):
+            if worker.is_cancelled:
+                return
+        if failed:
+            raise failed[0]
+
+    def _compute(self, worker, attempt_pending: bool) -> None:  # type: ignore[no-untyped-def]
+        """Waits for the engine (opened in the background at launch), then posts the
+        unfinished-attempt note (at launch) and the readiness report to the screen."""
+        ctx = self.ctx
+        try:
+            engine = ctx.engine
+            if attempt_pending:
+                from cmqprep.services.attempt_status import unfinished
+
+                found = unfinished(engine, ctx.profile_id)
+                self._post(worker, self._show_attempt, found)
+            from cmqprep.services.readiness import area_report, overall
+
+            reports = area_report(engine, ctx.profile_id, ctx.settings, ctx.clock())
+            self._post(worker, self._show_readiness, reports, overall(reports))
+        except Exception as exc:
+            if ctx.engine_failure() is None:
+                raise
+            # The launch path's background open failed; cli reports why after the app ends.
+            self._post(worker, lambda _exc: self.app.exit(return_code=1), exc)
+
+    def _post(self, worker, fn, *args) -> None:  # type: ignore[no-untyped-def]
+        if worker.is_cancelled or not self.is_attached:
+            return
+        try:
+            self.app.call_from_thread(fn, *args)
+        except RuntimeError:
+            pass  # the app is closing
 
     def _refresh_attempt(self) -> None:
         from cmqprep.services.attempt_status import unfinished
 
-        found = unfinished(self.ctx.engine, self.ctx.profile_id)
+        self._show_attempt(unfinished(self.ctx.engine, self.ctx.profile_id))
+
+    def _show_attempt(self, found: Unfinished | None) -> None:
         self.unfinished = found.id if found else None
         note = self.query_one("#attempt-note", Static)
         if found is None:
@@ -143,11 +221,8 @@ class HomeScreen(Screen[None]):
 
         self.app.push_screen(GroupScreen(self.ctx))
 
-    def _refresh_readiness(self, c: HomeCounts) -> None:
-        # Bounded by the size of the bank, not by the history: fine on the UI thread.
-        now = self.ctx.clock()
-        self.readiness = area_report(self.ctx.engine, self.ctx.profile_id, self.ctx.settings, now)
-        self.overall = overall(self.readiness)
+    def _show_readiness(self, reports: list[AreaReport], total: ReadinessOverall) -> None:
+        self.readiness, self.overall = reports, total
         titles = {a.code: a for a in self.readiness}
         suggest = self.query_one("#suggest", Static)
         if self.overall.weakest:
@@ -158,12 +233,17 @@ class HomeScreen(Screen[None]):
                                    f"score). Weakest: {names}. w: quiz on them, t: stats"))
         else:
             suggest.update("")
+
+    def _refresh_plan(self, c: HomeCounts) -> None:
+        now = self.ctx.clock()
         exam = exam_day(self.ctx.settings)
         line = self.query_one("#exam-plan", Static)
         if exam is None:
             self.plan = None
             line.update("")
             return
+        from cmqprep.domain.readiness import daily_plan, study_date  # only with an exam date
+
         today = study_date(now, self.ctx.settings.tz(), self.ctx.settings.day_start_hour)
         self.plan = daily_plan(today, exam, sum(a.new for a in c.areas),
                                self.ctx.settings.new_per_day)
@@ -175,7 +255,10 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(StatsScreen(self.ctx))
 
     def action_weak_quiz(self) -> None:
-        if not self.overall or not self.overall.weakest:
+        if self.overall is None:
+            self.notify("Readiness is still being worked out; try again in a moment.")
+            return
+        if not self.overall.weakest:
             self.notify("No areas to suggest yet.")
             return
         start = getattr(self.app, "start_quiz", None)
