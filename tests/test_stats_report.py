@@ -186,3 +186,17 @@ def test_cli_stats_table_and_json(tmp_path: Path, capsys) -> None:
     assert all(a["mastered"] == 0 and a["readiness"] == pytest.approx(rd.UNSEEN_PRIOR)
                and a["recall_now"] is None for a in data["areas"])
     assert data["plan"]["unseen"] == sum(a["items"] for a in data["areas"])
+
+
+def test_cli_stats_fresh_bypasses_the_cache_and_agrees_with_it(tmp_path: Path, capsys) -> None:
+    import sqlite3
+
+    d = ["--data-dir", str(tmp_path)]
+    assert main([*d, "stats", "--json", "--fresh"]) == 0
+    fresh = json.loads(capsys.readouterr().out)
+    db = sqlite3.connect(tmp_path / "cmqprep.sqlite")
+    assert db.execute("SELECT count(*) FROM stats_meta").fetchone() == (0,)
+    assert main([*d, "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == fresh
+    assert db.execute("SELECT count(*) FROM stats_meta").fetchone() == (1,)
+    db.close()

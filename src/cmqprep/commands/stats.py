@@ -19,6 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Progress per BoK area, readiness, reviews per day, the "
                                    "forecast of due reviews and how well recall is predicted.")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument("--fresh", action="store_true",
+                   help="compute the history and calibration from the whole review log "
+                        "instead of the statistics cache (slow on a long history; the two "
+                        "must agree)")
     p.set_defaults(handler=cmd_stats)
 
 
@@ -48,7 +52,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from cmqprep.services.stats_report import stats_report
 
     ctx = context(args)
-    r = stats_report(ctx.engine, ctx.profile_id, ctx.profile_name, ctx.settings, ctx.clock())
+    r = stats_report(ctx.engine, ctx.profile_id, ctx.profile_name, ctx.settings, ctx.clock(),
+                     fresh=args.fresh)
     if args.json:
         print(json.dumps(r.to_json(), indent=2, ensure_ascii=False))
         return EXIT_OK

@@ -8,7 +8,8 @@ knobs it names.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -19,6 +20,7 @@ from cmqprep.domain.scheduling import (
     SchedState,
     SchedulerConfig,
     apply_review,
+    from_ms,
     retrievability,
     well_learned,
 )
@@ -192,6 +194,17 @@ class Prediction:
     recalled: bool  # rated Hard, Good or Easy
 
 
+def predict_step(state: SchedState, at_ms: int, rating: int,
+                 cfg: SchedulerConfig = SchedulerConfig()) -> tuple[Prediction | None, SchedState]:
+    """One review of an item whose earlier reviews replay to `state`: its prediction (None for
+    the first review) and the state after it. Lets a cache continue a replay where it stopped."""
+    pred = None
+    if state.last_review_ms is not None:
+        pred = Prediction((at_ms - state.last_review_ms) / MS_PER_DAY,
+                          retrievability(state, at_ms, cfg), rating > 1)
+    return pred, apply_review(state, Grade(rating), at_ms, cfg)
+
+
 def predictions(reviews: Sequence[tuple[int, int]], cfg: SchedulerConfig = SchedulerConfig(),
                 ) -> list[Prediction]:
     """Predicted recall for each review of one item after its first, from its own prior history
@@ -199,15 +212,20 @@ def predictions(reviews: Sequence[tuple[int, int]], cfg: SchedulerConfig = Sched
     out: list[Prediction] = []
     state = SchedState()
     for at_ms, rating in reviews:
-        if state.last_review_ms is not None:
-            out.append(Prediction((at_ms - state.last_review_ms) / MS_PER_DAY,
-                                  retrievability(state, at_ms, cfg), rating > 1))
-        state = apply_review(state, Grade(rating), at_ms, cfg)
+        pred, state = predict_step(state, at_ms, rating, cfg)
+        if pred is not None:
+            out.append(pred)
     return out
 
 
 def _clip(p: float) -> float:
     return min(1 - 1e-6, max(1e-6, p))
+
+
+def loss_term(p: float, recalled: bool) -> float:
+    """One review's share of the log loss (see log_loss)."""
+    p = _clip(p)
+    return -math.log(p if recalled else 1 - p)
 
 
 def log_loss(pairs: Iterable[tuple[float, bool]]) -> float:
@@ -244,10 +262,8 @@ def _bins(rows: Iterable[tuple[float, float, bool]], edges: Sequence[float],
 
 
 def _bisect(edges: Sequence[float], x: float) -> int:
-    i = 0
-    while i < len(edges) and x >= edges[i]:
-        i += 1
-    return i - 1
+    """Index of the last edge at or below x (-1 below the first): the bin x falls in."""
+    return bisect_right(edges, x) - 1
 
 
 PROB_EDGES = (0.0, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95)
@@ -266,6 +282,30 @@ def calibration_by_interval(preds: Iterable[Prediction]) -> list[Bin]:
     target retention (intervals the scheduler chose should land near it)."""
     return _bins(((p.elapsed_days, p.predicted, p.recalled) for p in preds), BAND_EDGES,
                  BAND_LABELS)
+
+
+def interval_band(elapsed_days: float) -> int:
+    """Index into BAND_LABELS of an interval since the previous review."""
+    return max(0, min(len(BAND_LABELS) - 1, _bisect(BAND_EDGES, elapsed_days)))
+
+
+def bins_from_sums(sums: Mapping[int, tuple[int, float, float]]) -> list[Bin]:
+    """calibration_by_interval from stored per-band sums {band: (n, sum predicted, sum
+    recalled)} (the statistics cache keeps these instead of every prediction)."""
+    out = []
+    for i, label in enumerate(BAND_LABELS):
+        n, sp, sy = sums.get(i, (0, 0.0, 0.0))
+        if n:
+            out.append(Bin(label, n, sp / n, sy / n))
+    return out
+
+
+def baseline_log_loss(n: int, recalled: float) -> float | None:
+    """Log loss of always predicting the overall recall share, from the counts alone."""
+    if not n:
+        return None
+    base = recalled / n
+    return (recalled * loss_term(base, True) + (n - recalled) * loss_term(base, False)) / n
 
 
 CALIBRATION_MIN_DAYS = 1.0
@@ -288,4 +328,61 @@ def streak(active: Collection[date], today: date) -> int:
     while day in active:
         n += 1
         day -= timedelta(days=1)
+    return n
+
+
+_EPOCH = date(1970, 1, 1)
+_UNKNOWN = object()
+
+
+class StudyDays:
+    """study_date for epoch-ms instants, fast enough for tens of thousands of them.
+
+    The UTC offset is looked up once per UTC day (twice: at its first and last millisecond);
+    only on a day where the two differ (a DST change) is it looked up per instant. The result
+    is the same as study_date: the wall-clock time minus the day-start hour, as a date."""
+
+    def __init__(self, tz: tzinfo, day_start_hour: int):
+        self.tz = tz
+        self.shift_ms = day_start_hour * 3_600_000
+        self._day_offsets: dict[int, int | None] = {}
+
+    def _offset_ms(self, ms: int) -> int:
+        off = from_ms(ms).astimezone(self.tz).utcoffset()
+        return 0 if off is None else off // timedelta(milliseconds=1)
+
+    def constant_on(self, utc_day: int) -> bool:
+        """Whether the UTC offset is the same all through UTC day `utc_day` (ms // MS_PER_DAY):
+        then the instants of that day map to at most two consecutive study days, in order."""
+        self.index_of(utc_day * MS_PER_DAY)
+        return self._day_offsets[utc_day] is not None
+
+    def index_of(self, ms: int) -> int:
+        """The study date as days since 1970-01-01 (cheaper than a date for counting)."""
+        day = ms // MS_PER_DAY
+        off = self._day_offsets.get(day, _UNKNOWN)
+        if off is _UNKNOWN:
+            first = self._offset_ms(day * MS_PER_DAY)
+            off = first if first == self._offset_ms((day + 1) * MS_PER_DAY - 1) else None
+            self._day_offsets[day] = off
+        if off is None:
+            off = self._offset_ms(ms)
+        return (ms + off - self.shift_ms) // MS_PER_DAY  # type: ignore[operator]
+
+    def date_of(self, ms: int) -> date:
+        return _EPOCH + timedelta(days=self.index_of(ms))
+
+
+def day_index(d: date) -> int:
+    """A date as days since 1970-01-01 (the inverse of StudyDays.index_of's numbering)."""
+    return (d - _EPOCH).days
+
+
+def streak_index(active: Collection[int], today: int) -> int:
+    """streak() over day numbers (StudyDays.index_of, day_index)."""
+    day = today if today in active else today - 1
+    n = 0
+    while day in active:
+        n += 1
+        day -= 1
     return n

@@ -1,7 +1,8 @@
 """Statistics screen: readiness per area, reviews per day, forecast, calibration and scores.
 
-The report replays the whole review log, so it is computed in a thread worker while a progress
-bar shows how far it has got; the screen only formats the finished report.
+The report catches the statistics cache up with the review log (a full replay the first time,
+only new reviews afterwards), so it is computed in a thread worker while a progress bar shows
+how far a replay has got; the screen only formats the finished report.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Sparkline, Static
+from textual.widgets import DataTable, Header, ProgressBar, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
 from cmqprep.domain.scheduling import from_ms
 from cmqprep.services.context import AppContext
 from cmqprep.services.stats_report import StatsReport, stats_report
 from cmqprep.ui.literal import literal
+from cmqprep.ui.widgets.keybar import KeyBar
 
 EXPLANATION = (
     "How readiness is estimated: for each area, every question you have studied counts at its "
@@ -76,7 +78,7 @@ class StatsScreen(Screen[None]):
             yield Static(id="log-loss", classes="note")
             yield Static("Quiz and mock-exam scores", classes="heading")
             yield DataTable(id="attempts-table", cursor_type="none", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         areas = self.query_one("#area-table", DataTable)
