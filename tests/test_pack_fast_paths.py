@@ -133,3 +133,18 @@ def test_chunked_install_and_update_match_a_recount(ctx, tmp_path: Path, monkeyp
         assert {c: getattr(row, c) for c in COLUMNS} == want
         assert (row.reset_ms == 2) == (item.id in ("q1", "q2"))
         assert (row.edited_ms == 2) == (item.id in ("q1", "q2"))
+
+
+def test_a_key_with_an_empty_options_list_is_reported_not_a_traceback(tmp_path) -> None:
+    # Found by the property test above: options = [] with a key raised IndexError.
+    from cmqprep.packs.errors import PackError
+    from cmqprep.packs.native import load_pack
+    from tests.conftest import write_pack
+
+    body = ('[[question]]\nid = "q1"\ntopic = "I.A"\nlevel = "Apply"\nstem = "Which?"\n'
+            'options = []\nkey = "A"\nexplanation = "Because."\nreference = "Source"\n')
+    pack = write_pack(tmp_path / "p", body)
+    with pytest.raises(PackError) as err:
+        load_pack(pack)
+    text = str(err.value)
+    assert "q1" in text and "has no options" in text

@@ -165,6 +165,8 @@ def read_question(entry: dict[str, Any], display: str, line: int | None, topics:
         letters = LETTERS[: len(options)] if isinstance(options, list) else LETTERS
         if key.strip().upper() in letters and key.strip():
             key_index = letters.index(key.strip().upper())
+        elif not letters:  # an empty options list: there is no range of letters to name
+            c.add(display, f"key {key!r} given, but the question has no options", line, iid)
         else:
             c.add(display, f"key {key!r} is not among the options {letters[0]}-{letters[-1]}",
                   line, iid)
