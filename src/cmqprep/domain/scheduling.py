@@ -7,7 +7,7 @@ or integer epoch milliseconds (UTC); nothing here reads the clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from enum import IntEnum
@@ -188,6 +188,21 @@ def retrievability(s: SchedState, now_ms: int, cfg: SchedulerConfig = SchedulerC
     factor = 0.9 ** (1 / decay) - 1
     elapsed = max(0.0, (now_ms - s.last_review_ms) / MS_PER_DAY)
     return (1 + factor * elapsed / s.stability) ** decay
+
+
+def recall_at(cfg: SchedulerConfig, now_ms: int) -> Callable[[float, int], float]:
+    """retrievability() for many items at one instant: (stability, last review ms) -> recall.
+
+    The same arithmetic as retrievability(), without building a SchedState per item."""
+    params = _scheduler(cfg).parameters
+    decay = -params[20]
+    factor = 0.9 ** (1 / decay) - 1
+
+    def recall(stability: float, last_review_ms: int) -> float:
+        elapsed = max(0.0, (now_ms - last_review_ms) / MS_PER_DAY)
+        return (1 + factor * elapsed / stability) ** decay
+
+    return recall
 
 
 # ---- the study day -------------------------------------------------------------------------
