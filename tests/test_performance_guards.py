@@ -254,3 +254,27 @@ def test_the_full_path_still_opens_what_the_fast_path_cannot(tmp_path: Path) -> 
     loaded = _loaded(LAUNCH_CHILD, str(tmp_path / "fresh"))
     assert "cmqprep.ui.screens.home" in loaded and "FAST" not in loaded
     assert "sqlalchemy" in loaded
+
+
+@pytest.mark.parametrize("analyzed", [False, True])
+def test_readiness_reads_quiz_evidence_through_its_partial_index(ctx, analyzed: bool) -> None:
+    """The 90-day quiz evidence must not visit every review of those days (1M-review logs)."""
+    from cmqprep.services import readiness
+
+    path = skew(ctx) if analyzed else sqlite_path(ctx.url)
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM reviews" in statement and "quiz" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(ctx.engine, "before_cursor_execute", capture)
+    try:
+        readiness._reports.clear()
+        readiness.area_report(ctx.engine, ctx.profile_id, ctx.settings, ctx.clock())
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", capture)
+    assert len(seen) == 1
+    [(_sql, plan)] = plans(path, seen)
+    assert any("INDEX ix_reviews_quiz (profile_id=? AND reviewed_ms>?" in p
+               for p in plan), plan

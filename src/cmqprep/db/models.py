@@ -26,6 +26,8 @@ NAMING = {
 
 NEW_STUDY_WHERE = "source = 'study' AND state_before = 0"
 """Rows of ix_reviews_new_study; queries must repeat this text for SQLite to use the index."""
+QUIZ_ANSWER_WHERE = "source IN ('quiz', 'exam') AND correct IS NOT NULL"
+"""Rows of ix_reviews_quiz (recent quiz evidence for readiness); repeated by its query."""
 
 
 class Base(DeclarativeBase):
@@ -153,6 +155,8 @@ class ReviewRow(Base):
         # without reading the ~10k log rows of a heavy day; one entry per item ever started.
         Index("ix_reviews_new_study", "profile_id", "reviewed_ms",
               sqlite_where=text(NEW_STUDY_WHERE), postgresql_where=text(NEW_STUDY_WHERE)),
+        Index("ix_reviews_quiz", "profile_id", "reviewed_ms",
+              sqlite_where=text(QUIZ_ANSWER_WHERE), postgresql_where=text(QUIZ_ANSWER_WHERE)),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))

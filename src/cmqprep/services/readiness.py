@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+import weakref
 from array import array
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, and_, case, func, select, text
 from sqlalchemy.orm import Session
 
 from cmqprep.config import Settings
 from cmqprep.db.engine import read_session
-from cmqprep.db.models import ItemRow, PackRow, ReviewRow, ScheduleRow
+from cmqprep.db.models import QUIZ_ANSWER_WHERE, ItemRow, PackRow, ReviewRow, ScheduleRow
 from cmqprep.domain import readiness as rd
-from cmqprep.domain.scheduling import NEW, recall_at, to_ms, well_learned
+from cmqprep.domain.scheduling import (
+    NEW,
+    SchedulerConfig,
+    from_ms,
+    recall_at,
+    to_ms,
+    well_learned,
+)
 from cmqprep.services.settings_cache import scheduler_config
 from cmqprep.services.stats import areas as blueprint_areas
 
@@ -107,14 +115,51 @@ def _items(engine: Engine, s: Session, profile_id: int) -> Iterator[tuple]:
         yield area, kind, g, state, stability, last
 
 
+# Reports computed in this process, reused while the data they came from is unchanged and
+# they are less than REUSE_MS old (recall drifts by well under 0.1 point in that time). The
+# home screen computes the report in a worker after its first paint; the statistics screen
+# and a progress export moments later then need not read 100k items again.
+REUSE_MS = 10 * 60_000
+_reports: weakref.WeakKeyDictionary[Engine, dict[tuple, tuple[tuple, int, list[AreaReport]]]] = (
+    weakref.WeakKeyDictionary())
+
+# What any change that moves the report also changes, read in well under a millisecond: every
+# review appended (study, quiz, exam, import) raises the newest rowid and an undo lowers it;
+# installs, retirements, purges and area moves change the per-area counters kept by triggers
+# (db/counters.py); a pack update changes its version.
+_STAMP = text(
+    "SELECT (SELECT max(rowid) FROM reviews),"
+    " (SELECT group_concat(area || ':' || live) FROM area_item_counts),"
+    " (SELECT group_concat(area || ':' || rows_total || ':' || rows_new)"
+    "  FROM area_schedule_counts WHERE profile_id = :p),"
+    " (SELECT group_concat(key || ':' || version || ':' || installed_ms) FROM packs)")
+
+
 def area_report(engine: Engine, profile_id: int, settings: Settings,
                 now: datetime) -> list[AreaReport]:
     """One report per blueprint area of the installed packs, in blueprint order.
 
-    Bounded by the size of the bank (100k items: a few hundred ms), so the home screen runs it
-    in a worker after its first paint."""
+    Bounded by the size of the bank (100k items: about half a second), so the home screen runs
+    it in a worker after its first paint. On SQLite a report made in the last REUSE_MS from
+    unchanged data is returned again."""
     now_ms = to_ms(now)
     cfg = scheduler_config(settings)
+    stamp = None
+    if engine.dialect.name == "sqlite":
+        with read_session(engine) as s:
+            stamp = tuple(s.execute(_STAMP, {"p": profile_id}).one())
+        kept = _reports.get(engine, {}).get((profile_id, cfg))
+        if kept is not None and kept[0] == stamp and 0 <= now_ms - kept[1] < REUSE_MS:
+            return kept[2]
+    reports = _compute(engine, profile_id, cfg, now_ms)
+    if stamp is not None:
+        _reports.setdefault(engine, {})[(profile_id, cfg)] = (stamp, now_ms, reports)
+    return reports
+
+
+def _compute(engine: Engine, profile_id: int, cfg: SchedulerConfig,
+             now_ms: int) -> list[AreaReport]:
+    now = from_ms(now_ms)
     bp = blueprint_areas(engine)
     total_scored = sum(scored for _, _, scored in bp) or 1
     since = to_ms(now - timedelta(days=QUIZ_WINDOW_DAYS))
@@ -143,8 +188,8 @@ def area_report(engine: Engine, profile_id: int, settings: Settings,
             select(ItemRow.area, ReviewRow.correct)
             .join(PackRow, PackRow.key == ReviewRow.pack_key)
             .join(ItemRow, and_(ItemRow.pack_id == PackRow.id, ItemRow.key == ReviewRow.item_key))
-            .where(ReviewRow.profile_id == profile_id, ReviewRow.source.in_(("quiz", "exam")),
-                   ReviewRow.correct.is_not(None), ReviewRow.reviewed_ms >= since,
+            .where(ReviewRow.profile_id == profile_id, text(QUIZ_ANSWER_WHERE),
+                   ReviewRow.reviewed_ms >= since,
                    ReviewRow.reviewed_ms <= now_ms)).all()
     for area, correct in quiz:
         per.setdefault(area, _Area()).quiz.append(bool(correct))
