@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
 import shutil
@@ -124,6 +125,9 @@ class Table:
 def working_copy(src: Path) -> Path:
     """A private copy of the cached database (benchmarks that write must not change the cache)."""
     tmp = Path(tempfile.mkdtemp(prefix="cmqbench-"))
+    # Removed when the script ends: each copy is ~290 MB, and leftover copies filled /tmp and
+    # evicted the cached database from the page cache, which skewed later runs.
+    atexit.register(shutil.rmtree, tmp, True)
     dest = tmp / src.name
     shutil.copyfile(src, dest)
     return dest
