@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from cmqprep.db.engine import DatabaseError
 from cmqprep.domain.exam import format_clock
 from cmqprep.domain.items import LETTERS
 from cmqprep.domain.scheduling import to_ms
@@ -20,6 +21,7 @@ from cmqprep.services.context import AppContext
 from cmqprep.services.exam import AttemptView, QuestionView, TimeUp
 from cmqprep.ui.literal import literal
 from cmqprep.ui.screens.exam_dialogs import ConfirmDialog, JumpDialog, NavigatorDialog
+from cmqprep.ui.screens.storage_error import StorageErrorDialog
 from cmqprep.ui.widgets.keybar import KeyBar
 
 WARN_MS = 5 * 60_000
@@ -57,6 +59,7 @@ class ExamScreen(Screen[None]):
         self.shown_at = time.monotonic()
         self.warned = False
         self.finished = False
+        self.submit_failed = self.leave_failed = False  # storage errors already shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -159,6 +162,10 @@ class ExamScreen(Screen[None]):
         except TimeUp:
             self._finished(auto=True)
             return
+        except DatabaseError as exc:
+            self._storage_error(exc, f"Your answer to question {self.pos + 1} was NOT saved. "
+                                     "Answer it again once the problem is fixed.")
+            return
         if self.view.mode == "study" and self.question.logged:
             self.notify("Already answered: the answer stands.", timeout=3)
         self.view.questions[self.pos] = updated
@@ -175,13 +182,21 @@ class ExamScreen(Screen[None]):
 
     def go(self, position: int) -> None:
         self.pos = position
-        exam.set_current(self.ctx.engine, self.attempt_id, position, self.now_ms())
+        try:
+            exam.set_current(self.ctx.engine, self.attempt_id, position, self.now_ms())
+        except DatabaseError:
+            pass  # only where a resume reopens; the answers are what must be saved
         self.show()
 
     def action_mark(self) -> None:
         assert self.view is not None
         q = self.question
-        exam.set_marked(self.ctx.engine, self.attempt_id, self.pos, not q.marked, self.now_ms())
+        try:
+            exam.set_marked(self.ctx.engine, self.attempt_id, self.pos, not q.marked,
+                            self.now_ms())
+        except DatabaseError as exc:
+            self._storage_error(exc, "The mark was NOT changed. Your answers so far are saved.")
+            return
         self.view.questions[self.pos] = _with_mark(q, not q.marked)
         self.update_bar()
 
@@ -223,8 +238,21 @@ class ExamScreen(Screen[None]):
     def submit(self, auto: bool) -> None:
         if self.finished:
             return
-        exam.submit(self.ctx.engine, self.attempt_id, self.now_ms(), self.ctx.settings, auto=auto)
+        try:
+            exam.submit(self.ctx.engine, self.attempt_id, self.now_ms(), self.ctx.settings,
+                        auto=auto)
+        except DatabaseError as exc:
+            # The clock retries an automatic submit every tick: tell the learner once.
+            if not (auto and self.submit_failed):
+                self._storage_error(exc, "The attempt was NOT submitted. Your answers so far are "
+                                         "saved; press S to submit once the problem is fixed "
+                                         "(it is also submitted when you resume it).")
+            self.submit_failed = True
+            return
         self._finished(auto)
+
+    def _storage_error(self, exc: DatabaseError, saved: str) -> None:
+        self.app.push_screen(StorageErrorDialog(str(exc), saved))
 
     def _finished(self, auto: bool) -> None:
         if self.finished:
@@ -236,10 +264,19 @@ class ExamScreen(Screen[None]):
         self.app.switch_screen(ResultsScreen(self.ctx, self.attempt_id, auto_submitted=auto))
 
     def action_leave(self) -> None:
-        exam.leave(self.ctx.engine, self.attempt_id, self.now_ms())
+        try:
+            exam.leave(self.ctx.engine, self.attempt_id, self.now_ms())
+        except DatabaseError as exc:
+            if not self.leave_failed:  # the second Escape leaves anyway
+                self.leave_failed = True
+                self._storage_error(exc, "Leaving could not be saved (the time used since the "
+                                         "last answer). Your answers are saved; press Escape "
+                                         "again to leave anyway.")
+                return
         self.finished = True
         self.app.pop_screen()
-        self.app.notify("Saved. Resume from the home screen or with --resume.", timeout=5)
+        self.app.notify("Your answers are saved. Resume from the home screen or with --resume.",
+                        timeout=5)
 
 
 def _with_mark(q: QuestionView, marked: bool) -> QuestionView:
