@@ -148,3 +148,22 @@ def test_a_key_with_an_empty_options_list_is_reported_not_a_traceback(tmp_path) 
         load_pack(pack)
     text = str(err.value)
     assert "q1" in text and "has no options" in text
+
+
+@pytest.mark.parametrize("key", ["AB", "bc", "ABCD"])
+def test_a_key_of_several_letters_is_an_error_not_its_first_letter(tmp_path, key) -> None:
+    # "AB" in "ABCD" is a substring test: it used to be read as A (and "BC" as B).
+    from cmqprep.packs import csvfmt
+    from cmqprep.packs.errors import PackError
+    from cmqprep.packs.native import load_pack, parse_manifest
+    from tests.conftest import SMALL_MANIFEST, question, write_pack
+
+    pack = write_pack(tmp_path / "p", question("q1", key=key))
+    with pytest.raises(PackError) as err:
+        load_pack(pack)
+    assert "q1" in str(err.value) and "key" in str(err.value)
+    blueprint = parse_manifest(SMALL_MANIFEST, "mini")[1]
+    with pytest.raises(PackError) as err:
+        csvfmt.parse(f"id,topic,stem,a,b,c,d,key,explanation\nq1,I.A,Which?,w,x,y,z,{key},e\n",
+                     "t.csv", blueprint_from=blueprint)
+    assert "is not among the options" in str(err.value)

@@ -58,3 +58,38 @@ def test_other_settings_or_profiles_get_their_own_report(ctx, monkeypatch) -> No
     area_report(ctx.engine, ctx.profile_id, replace(ctx.settings, desired_retention=0.8),
                 ctx.clock())
     assert len(calls) == 2
+
+
+def fresh(ctx):
+    readiness._reports.clear()
+    return report(ctx)
+
+
+def first_question(sess):
+    card = sess.next_card()
+    while card is not None and card.kind != "question":
+        sess.rate(card, Grade.GOOD, 1000)
+        card = sess.next_card()
+    return card
+
+
+def test_an_undo_then_a_different_answer_is_not_taken_for_the_first(ctx) -> None:
+    # The review table's rowid is reused after an undo: the stamp must still tell them apart.
+    sess = StudySession(ctx.engine, ctx.profile_id, ctx.settings, ctx.clock, ctx.rng)
+    card = first_question(sess)
+    sess.answer_choice(card, card.answer, 1000)  # right
+    kept = report(ctx)
+    back = sess.undo()
+    sess.answer_choice(back, (back.answer + 1) % 4, 1000)  # wrong this time
+    now = report(ctx)
+    assert now is not kept and now == fresh(ctx)
+
+
+def test_a_regrade_makes_a_new_report(ctx) -> None:
+    sess = StudySession(ctx.engine, ctx.profile_id, ctx.settings, ctx.clock, ctx.rng)
+    card = first_question(sess)
+    sess.answer_choice(card, card.answer, 1000)
+    kept = report(ctx)
+    sess.regrade(Grade.HARD)
+    now = report(ctx)
+    assert now is not kept and now == fresh(ctx)

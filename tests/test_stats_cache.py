@@ -375,3 +375,21 @@ def test_reviews_at_the_same_instant_replay_in_id_order(world) -> None:
         world.clock.advance(days=2)
         world.append([(0, 0, 3, 10)])
         world.check()
+
+
+def test_a_regrade_replays_its_item_and_does_not_rebuild_the_cache(world) -> None:
+    """Study's regrade (Hard or Easy after a right answer) updates a review's rating in place."""
+    world.append([(0, 0, 3, 10), (1, 0, 3, 10)])
+    world.clock.advance(days=3)
+    world.append([(0, 0, 3, 10)])
+    world.check()
+    config, _, gen = meta(world)
+    with write_session(world.ctx.engine) as s:
+        s.execute(text("UPDATE reviews SET rating = 1 WHERE rowid = (SELECT max(rowid) FROM reviews)"))
+    world.check()  # the cached report still equals the whole-log computation
+    after = meta(world)
+    assert after[0] == config and after[2] > gen  # the item was replayed, nothing rebuilt
+    with write_session(world.ctx.engine) as s:  # an update that moves a row still rebuilds
+        s.execute(text("UPDATE reviews SET reviewed_ms = reviewed_ms - 60000 "
+                       "WHERE rowid = (SELECT max(rowid) FROM reviews)"))
+    world.check()

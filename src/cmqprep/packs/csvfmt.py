@@ -150,7 +150,7 @@ def _item(b: Builder, n: int, cells: dict[str, str]) -> None:
                    checked=cells.get("checked", ""))
         return
     key = cells.get("key", "").strip().upper()
-    if key not in LETTERS or not key:
+    if len(key) != 1 or key not in LETTERS:  # one letter: "AB" is a substring, not a key
         b.error(f"key {cells.get('key', '')!r} is not among the options A-D", n, iid)
         return
     b.add_question(n, qid=iid, topic=topic, level=cells.get("level") or None,

@@ -123,7 +123,7 @@ def _plain_question(entry: dict[str, Any]) -> Question | None:
         return None
     tags = _plain_extras(entry)
     letter, letters = key.strip().upper(), LETTERS[: len(options)]
-    if tags is None or not letter or letter not in letters:
+    if tags is None or len(letter) != 1 or letter not in letters:
         return None
     return Question(qid, topic, level, reflow(stem), tuple(map(reflow, options)),
                     letters.index(letter), reflow(explanation), reflow(reference), tags,
@@ -163,7 +163,7 @@ def read_question(entry: dict[str, Any], display: str, line: int | None, topics:
             options = None
     if isinstance(key, str):
         letters = LETTERS[: len(options)] if isinstance(options, list) else LETTERS
-        if key.strip().upper() in letters and key.strip():
+        if len(key.strip()) == 1 and key.strip().upper() in letters:  # "AB" is no key
             key_index = letters.index(key.strip().upper())
         elif not letters:  # an empty options list: there is no range of letters to name
             c.add(display, f"key {key!r} given, but the question has no options", line, iid)

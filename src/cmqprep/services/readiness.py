@@ -25,7 +25,7 @@ from cmqprep.domain.scheduling import (
     well_learned,
 )
 from cmqprep.services.settings_cache import scheduler_config
-from cmqprep.services.stats import areas as blueprint_areas
+from cmqprep.services.stats import areas_in as blueprint_areas
 
 QUIZ_WINDOW_DAYS = 90  # quiz answers older than this say little about today
 
@@ -87,7 +87,7 @@ def _guess(kind: str, options: str) -> float:
     return 1.0 / n if n else 0.0
 
 
-def _items(engine: Engine, s: Session, profile_id: int) -> Iterator[tuple]:
+def _items(dialect: str, s: Session, profile_id: int) -> Iterator[tuple]:
     """(area, kind, chance of guessing right, state, stability, last review) of every live item,
     streamed in table order, with the profile's schedule joined (state None when unseen).
 
@@ -100,7 +100,7 @@ def _items(engine: Engine, s: Session, profile_id: int) -> Iterator[tuple]:
     cols = (ItemRow.area, ItemRow.kind, ScheduleRow.state, ScheduleRow.stability,
             ScheduleRow.last_review_ms)
     live = ItemRow.retired.is_(False)
-    if engine.dialect.name != "sqlite":
+    if dialect != "sqlite":
         q = select(*cols, ItemRow.options).outerjoin(ScheduleRow, seen).where(live)
         for area, kind, state, stability, last, options in s.execute(q):
             yield area, kind, _guess(kind, options), state, stability, last
@@ -124,11 +124,14 @@ _reports: weakref.WeakKeyDictionary[Engine, dict[tuple, tuple[tuple, int, list[A
     weakref.WeakKeyDictionary())
 
 # What any change that moves the report also changes, read in well under a millisecond: every
-# review appended (study, quiz, exam, import) raises the newest rowid and an undo lowers it;
-# installs, retirements, purges and area moves change the per-area counters kept by triggers
-# (db/counters.py); a pack update changes its version.
+# review appended (study, quiz, exam, import) takes a new rowid and a new id (an undo followed
+# by another answer can reuse the rowid, never the id); study's regrade changes the rating of
+# the newest review; installs, retirements, purges and area moves change the per-area counters
+# kept by triggers (db/counters.py); a pack update changes its version. It is read in the same
+# read transaction as the report, so a stamp always describes the data the report came from.
 _STAMP = text(
-    "SELECT (SELECT max(rowid) FROM reviews),"
+    "SELECT (SELECT rowid || ':' || id || ':' || rating FROM reviews"
+    "        WHERE rowid = (SELECT max(rowid) FROM reviews)),"
     " (SELECT group_concat(area || ':' || live) FROM area_item_counts),"
     " (SELECT group_concat(area || ':' || rows_total || ':' || rows_new)"
     "  FROM area_schedule_counts WHERE profile_id = :p),"
@@ -141,56 +144,56 @@ def area_report(engine: Engine, profile_id: int, settings: Settings,
 
     Bounded by the size of the bank (100k items: about half a second), so the home screen runs
     it in a worker after its first paint. On SQLite a report made in the last REUSE_MS from
-    unchanged data is returned again."""
+    unchanged data is returned again (a change made by another process to an older review's
+    rating alone is seen once the REUSE_MS have passed)."""
     now_ms = to_ms(now)
     cfg = scheduler_config(settings)
     stamp = None
-    if engine.dialect.name == "sqlite":
-        with read_session(engine) as s:
-            stamp = tuple(s.execute(_STAMP, {"p": profile_id}).one())
-        kept = _reports.get(engine, {}).get((profile_id, cfg))
-        if kept is not None and kept[0] == stamp and 0 <= now_ms - kept[1] < REUSE_MS:
-            return kept[2]
-    reports = _compute(engine, profile_id, cfg, now_ms)
+    with read_session(engine) as s:
+        if engine.dialect.name == "sqlite":
+            stamp = tuple(s.execute(_STAMP, {"p": profile_id}).one())  # fixes the snapshot
+            kept = _reports.get(engine, {}).get((profile_id, cfg))
+            if kept is not None and kept[0] == stamp and 0 <= now_ms - kept[1] < REUSE_MS:
+                return kept[2]
+        reports = _compute(s, engine.dialect.name, profile_id, cfg, now_ms)
     if stamp is not None:
         _reports.setdefault(engine, {})[(profile_id, cfg)] = (stamp, now_ms, reports)
     return reports
 
 
-def _compute(engine: Engine, profile_id: int, cfg: SchedulerConfig,
+def _compute(s: Session, dialect: str, profile_id: int, cfg: SchedulerConfig,
              now_ms: int) -> list[AreaReport]:
     now = from_ms(now_ms)
-    bp = blueprint_areas(engine)
+    bp = blueprint_areas(s)
     total_scored = sum(scored for _, _, scored in bp) or 1
     since = to_ms(now - timedelta(days=QUIZ_WINDOW_DAYS))
     recall = recall_at(cfg, now_ms)
     per: dict[str, _Area] = {}
-    with read_session(engine) as s:
-        for area, kind, g, state, stability, last in _items(engine, s, profile_id):
-            acc = per.get(area)
-            if acc is None:
-                acc = per[area] = _Area()
-            acc.items += 1
-            question = kind == "question"
-            if state is None:
-                acc.unseen_all += 1
-                acc.unseen_questions += question
-                continue
-            # One retrievability per seen item, in item order, so the sums are the same floats.
-            r = 0.0 if stability is None or last is None else recall(stability, last)
-            acc.recalls.append(r)
-            acc.mastered += well_learned(state, stability)
-            p = r + (1.0 - r) * g  # rd.p_correct, inlined: this loop runs once per item
-            acc.p_all.append(p)
-            if question:
-                acc.p_questions.append(p)
-        quiz = s.execute(
-            select(ItemRow.area, ReviewRow.correct)
-            .join(PackRow, PackRow.key == ReviewRow.pack_key)
-            .join(ItemRow, and_(ItemRow.pack_id == PackRow.id, ItemRow.key == ReviewRow.item_key))
-            .where(ReviewRow.profile_id == profile_id, text(QUIZ_ANSWER_WHERE),
-                   ReviewRow.reviewed_ms >= since,
-                   ReviewRow.reviewed_ms <= now_ms)).all()
+    for area, kind, g, state, stability, last in _items(dialect, s, profile_id):
+        acc = per.get(area)
+        if acc is None:
+            acc = per[area] = _Area()
+        acc.items += 1
+        question = kind == "question"
+        if state is None:
+            acc.unseen_all += 1
+            acc.unseen_questions += question
+            continue
+        # One retrievability per seen item, in item order, so the sums are the same floats.
+        r = 0.0 if stability is None or last is None else recall(stability, last)
+        acc.recalls.append(r)
+        acc.mastered += well_learned(state, stability)
+        p = r + (1.0 - r) * g  # rd.p_correct, inlined: this loop runs once per item
+        acc.p_all.append(p)
+        if question:
+            acc.p_questions.append(p)
+    quiz = s.execute(
+        select(ItemRow.area, ReviewRow.correct)
+        .join(PackRow, PackRow.key == ReviewRow.pack_key)
+        .join(ItemRow, and_(ItemRow.pack_id == PackRow.id, ItemRow.key == ReviewRow.item_key))
+        .where(ReviewRow.profile_id == profile_id, text(QUIZ_ANSWER_WHERE),
+               ReviewRow.reviewed_ms >= since,
+               ReviewRow.reviewed_ms <= now_ms)).all()
     for area, correct in quiz:
         per.setdefault(area, _Area()).quiz.append(bool(correct))
 

@@ -27,10 +27,10 @@ def areas(engine: Engine) -> list[tuple[str, str, int]]:
 
     Areas with the same code in several packs are one area (the first pack's title wins)."""
     with read_session(engine) as s:
-        return _areas(s)
+        return areas_in(s)
 
 
-def _areas(s: Session) -> list[tuple[str, str, int]]:
+def areas_in(s: Session) -> list[tuple[str, str, int]]:
     rows = s.execute(select(AreaRow.code, AreaRow.title, AreaRow.scored)
                      .join(PackRow, PackRow.id == AreaRow.pack_id)
                      .order_by(PackRow.installed_ms, PackRow.id, AreaRow.position)).all()
@@ -79,7 +79,7 @@ def counted_home_counts(engine: Engine, profile_id: int, profile_name: str, sett
     end = to_ms(next_day_start(now, tz, settings.day_start_hour))
     a = bindparam("a")
     with read_session(engine) as s:
-        known = _areas(s)
+        known = areas_in(s)
         per_area = {code: AreaCounts(code, title, weight=scored) for code, title, scored in known}
         # Areas of live items that no blueprint lists (should not happen; kept visible). Found
         # by seeking from one distinct area to the next in ix_items_new: a few index seeks.

@@ -90,9 +90,10 @@ class HomeScreen(Screen[None]):
         attempt_pending = not self.ctx.engine_ready
         if not attempt_pending:
             self._refresh_attempt()
-        for notice in self.ctx.notices:
-            self.notify(literal(notice), severity="warning", timeout=10)
-        self.ctx.notices.clear()
+        # The backup thread may append while this runs: take each notice off the list once
+        # (list.pop is atomic), so none is shown twice or cleared unseen.
+        while self.ctx.notices:
+            self.notify(literal(self.ctx.notices.pop(0)), severity="warning", timeout=10)
         self.call_after_refresh(self._after_paint, attempt_pending)
 
     def _after_paint(self, attempt_pending: bool = False) -> None:

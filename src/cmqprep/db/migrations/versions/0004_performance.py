@@ -62,9 +62,15 @@ def _downgrade_counters() -> None:
 # truncates like services/stats_cache.bucket_of), marks its item for a replay from its whole
 # log, and lowers every watermark to the highest rowid left (SQLite hands out max(rowid) + 1
 # next, so rows added after a deletion are never hidden below the watermark). `gen` changes
-# so that a cache update computed while rows were deleted is not saved. Updates of reviews
-# (nothing does that today) make the cache rebuild. SQLite only: other databases compute the
-# statistics from the whole log. A batch migration that rebuilds `reviews` must recreate them.
+# so that a cache update computed while rows were deleted is not saved. A new rating on a row
+# that stays where it was (study's regrade: Hard or Easy after a right answer) marks its item
+# for a replay, like a deletion; any other update of reviews (nothing does that today) makes
+# the cache rebuild. SQLite only: other databases compute the statistics from the whole log.
+# A batch migration that rebuilds `reviews` must recreate them.
+# The row keeps its place in the log and its bucket: only what the replay reads may change.
+_ROW_STAYS = ("old.rowid = new.rowid AND old.profile_id = new.profile_id"
+              " AND old.pack_key = new.pack_key AND old.item_key = new.item_key"
+              " AND old.reviewed_ms = new.reviewed_ms AND old.duration_ms IS new.duration_ms")
 _STATS_TRIGGERS = (
     """CREATE TRIGGER stats_reviews_deleted AFTER DELETE ON reviews
 BEGIN
@@ -79,7 +85,16 @@ BEGIN
   UPDATE stats_meta SET gen = gen + 1,
          watermark = min(watermark, (SELECT coalesce(max(rowid), 0) FROM reviews));
 END""",
-    """CREATE TRIGGER stats_reviews_updated AFTER UPDATE ON reviews
+    f"""CREATE TRIGGER stats_reviews_regraded AFTER UPDATE OF rating ON reviews
+WHEN {_ROW_STAYS}
+BEGIN
+  INSERT OR IGNORE INTO stats_stale (profile_id, pack_key, item_key)
+   SELECT old.profile_id, old.pack_key, old.item_key
+    WHERE EXISTS (SELECT 1 FROM stats_meta WHERE profile_id = old.profile_id);
+  UPDATE stats_meta SET gen = gen + 1 WHERE profile_id = old.profile_id;
+END""",
+    f"""CREATE TRIGGER stats_reviews_updated AFTER UPDATE ON reviews
+WHEN NOT ({_ROW_STAYS})
 BEGIN
   UPDATE stats_meta SET config = NULL, gen = gen + 1;
 END""",
@@ -150,6 +165,7 @@ def _upgrade_stats() -> None:
 def _downgrade_stats() -> None:
     if op.get_bind().dialect.name == 'sqlite':
         op.execute('DROP TRIGGER IF EXISTS stats_reviews_updated')
+        op.execute('DROP TRIGGER IF EXISTS stats_reviews_regraded')
         op.execute('DROP TRIGGER IF EXISTS stats_reviews_deleted')
     for table in ('stats_stale', 'stats_buckets', 'stats_bands', 'stats_items', 'stats_meta'):
         op.drop_table(table)
