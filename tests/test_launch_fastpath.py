@@ -221,9 +221,11 @@ def test_the_quick_manifest_reading_agrees_with_tomllib(text: str | None) -> Non
     from cmqprep.paths import bundled_bank
     from cmqprep.services.launch import _top_keys
 
+    bundled = text is None
     if text is None:
         text = (bundled_bank() / "pack.toml").read_text(encoding="utf-8")
     quick = _top_keys(text)
+    assert quick is not None or not bundled  # the bundled manifest is read the quick way
     exact = tomllib.loads(text)
     if quick is not None:  # when it answers, it answers what tomllib says
         assert (quick["id"], quick["version"]) == (exact["id"], exact["version"])

@@ -8,6 +8,7 @@ from cmqprep.domain.scheduling import Grade
 from cmqprep.services import readiness
 from cmqprep.services.readiness import REUSE_MS, area_report
 from cmqprep.services.study import StudySession
+from tests.test_study_service import first_question
 
 
 def report(ctx):
@@ -63,14 +64,6 @@ def test_other_settings_or_profiles_get_their_own_report(ctx, monkeypatch) -> No
 def fresh(ctx):
     readiness._reports.clear()
     return report(ctx)
-
-
-def first_question(sess):
-    card = sess.next_card()
-    while card is not None and card.kind != "question":
-        sess.rate(card, Grade.GOOD, 1000)
-        card = sess.next_card()
-    return card
 
 
 def test_an_undo_then_a_different_answer_is_not_taken_for_the_first(ctx) -> None:

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from cmqprep.db.engine import friendly
 from cmqprep.services import exam
 from cmqprep.ui.app import make_app
 from cmqprep.ui.screens.exam import ExamScreen
+from cmqprep.ui.screens.home import HomeScreen
 from cmqprep.ui.screens.results import ResultsScreen
-from cmqprep.ui.screens.storage_error import StorageErrorDialog
+from tests.test_ui_db_error import dialog_text, fail
 from tests.test_ui_exam import start_exam
-
-FULL = friendly(Exception("database or disk is full"))
-assert FULL is not None
-
-
-def fail(*_a: object, **_k: object) -> None:
-    raise FULL
-
-
-def dialog_text(app) -> str:
-    assert isinstance(app.screen, StorageErrorDialog)
-    return " ".join(str(w.render()) for w in app.screen.query("Static"))
 
 
 async def test_a_failed_answer_and_submit_keep_the_attempt_open(
@@ -67,3 +55,26 @@ async def test_a_failed_mark_is_not_shown_as_marked(ctx, monkeypatch: pytest.Mon
             await pilot.press("enter")
         assert not screen.question.marked
         assert not exam.load_attempt(ctx.engine, aid).questions[0].marked
+
+
+async def test_a_failed_leave_is_reported_and_a_second_escape_leaves(
+        ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    aid = start_exam(ctx)
+    app = make_app(ctx, start=("home", None))
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_attempt(aid)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ExamScreen)
+        q = screen.question
+        await pilot.press("abcd"[q.key])
+        with monkeypatch.context() as m:
+            m.setattr(exam, "leave", fail)
+            await pilot.press("escape")
+            assert "Leaving could not be saved" in dialog_text(app)
+            await pilot.press("enter")
+            assert app.screen is screen
+            await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+    stored = exam.load_attempt(ctx.engine, aid)
+    assert stored.submitted_ms is None and stored.questions[0].chosen == q.key

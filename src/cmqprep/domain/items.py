@@ -71,6 +71,14 @@ class TermCard:
 Item = Question | TermCard
 
 
+def key_index(key: str, letters: str = LETTERS) -> int | None:
+    """The option a key letter names ("b" -> 1), or None: one letter among `letters` only.
+
+    A membership test on the string alone would take "AB" for A (a substring of "ABCD")."""
+    letter = key.strip().upper()
+    return letters.index(letter) if len(letter) == 1 and letter in letters else None
+
+
 def _hash(value: object) -> str:
     """The item hash of a JSON value (the methods above write the same JSON by hand)."""
     return _digest(json.dumps(value, ensure_ascii=False, separators=(",", ":")))

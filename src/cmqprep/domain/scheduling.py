@@ -183,19 +183,15 @@ def retrievability(s: SchedState, now_ms: int, cfg: SchedulerConfig = SchedulerC
     """
     if s.stability is None or s.last_review_ms is None:
         return 0.0
-    params = _scheduler(cfg).parameters
-    decay = -params[20]
-    factor = 0.9 ** (1 / decay) - 1
-    elapsed = max(0.0, (now_ms - s.last_review_ms) / MS_PER_DAY)
-    return (1 + factor * elapsed / s.stability) ** decay
+    return recall_at(cfg, now_ms)(s.stability, s.last_review_ms)
 
 
 def recall_at(cfg: SchedulerConfig, now_ms: int) -> Callable[[float, int], float]:
-    """retrievability() for many items at one instant: (stability, last review ms) -> recall.
+    """The forgetting curve at one instant: (stability, last review ms) -> recall.
 
-    The same arithmetic as retrievability(), without building a SchedState per item."""
-    params = _scheduler(cfg).parameters
-    decay = -params[20]
+    retrievability() for one item; for many (the readiness report) call the returned function
+    per item, without building a SchedState each time."""
+    decay = -_scheduler(cfg).parameters[20]
     factor = 0.9 ** (1 / decay) - 1
 
     def recall(stability: float, last_review_ms: int) -> float:

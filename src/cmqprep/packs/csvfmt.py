@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from cmqprep.domain.blueprint import Blueprint
-from cmqprep.domain.items import LETTERS, Question
+from cmqprep.domain.items import Question, key_index
 from cmqprep.packs.errors import PackError, Problem, read_text
 from cmqprep.packs.native import Pack
 from cmqprep.packs.reading import (
@@ -149,13 +149,13 @@ def _item(b: Builder, n: int, cells: dict[str, str]) -> None:
                    reference=cells.get("reference", ""), tags=tags,
                    checked=cells.get("checked", ""))
         return
-    key = cells.get("key", "").strip().upper()
-    if len(key) != 1 or key not in LETTERS:  # one letter: "AB" is a substring, not a key
+    key = key_index(cells.get("key", ""))
+    if key is None:
         b.error(f"key {cells.get('key', '')!r} is not among the options A-D", n, iid)
         return
     b.add_question(n, qid=iid, topic=topic, level=cells.get("level") or None,
                    stem=cells.get("stem", ""), options=[cells.get(c, "") for c in "abcd"],
-                   key=LETTERS.index(key), explanation=cells.get("explanation", ""),
+                   key=key, explanation=cells.get("explanation", ""),
                    reference=cells.get("reference", ""), tags=tags,
                    checked=cells.get("checked", ""))
 

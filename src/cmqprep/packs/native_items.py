@@ -14,6 +14,7 @@ from cmqprep.domain.items import (
     TermCard,
     check_question,
     check_term,
+    key_index,
     reflow,
 )
 from cmqprep.packs.errors import Problem
@@ -122,11 +123,11 @@ def _plain_question(entry: dict[str, Any]) -> Question | None:
             and all(type(o) is str for o in options)):
         return None
     tags = _plain_extras(entry)
-    letter, letters = key.strip().upper(), LETTERS[: len(options)]
-    if tags is None or len(letter) != 1 or letter not in letters:
+    index = key_index(key, LETTERS[: len(options)])
+    if tags is None or index is None:
         return None
     return Question(qid, topic, level, reflow(stem), tuple(map(reflow, options)),
-                    letters.index(letter), reflow(explanation), reflow(reference), tags,
+                    index, reflow(explanation), reflow(reference), tags,
                     str(entry.get("checked", "")))
 
 
@@ -156,15 +157,16 @@ def read_question(entry: dict[str, Any], display: str, line: int | None, topics:
     stem, options, key = get("stem", str), get("options", list), get("key", str)
     explanation, reference = get("explanation", str), get("reference", str)
     tags = _str_tags(entry, display, line, iid, c)
-    key_index = -1
+    answer = -1
     if isinstance(options, list):
         if not all(isinstance(o, str) for o in options):
             c.add(display, "every option must be a string", line, iid)
             options = None
     if isinstance(key, str):
         letters = LETTERS[: len(options)] if isinstance(options, list) else LETTERS
-        if len(key.strip()) == 1 and key.strip().upper() in letters:  # "AB" is no key
-            key_index = letters.index(key.strip().upper())
+        index = key_index(key, letters)
+        if index is not None:
+            answer = index
         elif not letters:  # an empty options list: there is no range of letters to name
             c.add(display, f"key {key!r} given, but the question has no options", line, iid)
         else:
@@ -172,7 +174,7 @@ def read_question(entry: dict[str, Any], display: str, line: int | None, topics:
                   line, iid)
     if len(c.problems) > before:
         return None
-    q = Question(qid, topic, level, reflow(stem), tuple(reflow(o) for o in options), key_index,
+    q = Question(qid, topic, level, reflow(stem), tuple(reflow(o) for o in options), answer,
                  reflow(explanation), reflow(reference), tags, str(entry.get("checked", "")))
     for msg in check_question(q, topics):
         c.add(display, msg, line, iid)
