@@ -183,16 +183,22 @@ def retrievability(s: SchedState, now_ms: int, cfg: SchedulerConfig = SchedulerC
     """
     if s.stability is None or s.last_review_ms is None:
         return 0.0
-    return recall_at(cfg, now_ms)(s.stability, s.last_review_ms)
+    decay, factor = _curve(cfg)
+    elapsed = max(0.0, (now_ms - s.last_review_ms) / MS_PER_DAY)
+    return (1 + factor * elapsed / s.stability) ** decay
+
+
+@lru_cache(maxsize=8)
+def _curve(cfg: SchedulerConfig) -> tuple[float, float]:
+    """(decay, factor) of the FSRS-6 forgetting curve R = (1 + factor * t / S) ** decay."""
+    decay = -_scheduler(cfg).parameters[20]
+    return decay, 0.9 ** (1 / decay) - 1
 
 
 def recall_at(cfg: SchedulerConfig, now_ms: int) -> Callable[[float, int], float]:
-    """The forgetting curve at one instant: (stability, last review ms) -> recall.
-
-    retrievability() for one item; for many (the readiness report) call the returned function
-    per item, without building a SchedState each time."""
-    decay = -_scheduler(cfg).parameters[20]
-    factor = 0.9 ** (1 / decay) - 1
+    """retrievability() for many items at one instant: (stability, last review ms) -> recall,
+    without building a SchedState per item (the readiness report's loop)."""
+    decay, factor = _curve(cfg)
 
     def recall(stability: float, last_review_ms: int) -> float:
         elapsed = max(0.0, (now_ms - last_review_ms) / MS_PER_DAY)
